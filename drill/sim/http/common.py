@@ -11,7 +11,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,15 +21,17 @@ from drill.sim.model.errors import ModelError
 T = TypeVar("T")
 
 
-class Tickable:
+class Tickable(Protocol):
     """The part of the simulation the gate needs: something that lets simulated time catch up."""
 
-    def tick(self) -> None:  # pragma: no cover - protocol-like base
-        raise NotImplementedError
+    def tick(self) -> None: ...
 
 
-class Gate:
-    def __init__(self, sim: Any) -> None:
+S = TypeVar("S", bound=Tickable)
+
+
+class Gate(Generic[S]):
+    def __init__(self, sim: S) -> None:
         self.sim = sim
         self.lock = threading.RLock()
 

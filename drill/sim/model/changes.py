@@ -195,9 +195,7 @@ def plan_enable_exporter(config: ClusterConfig, exporter_id: str, initialize_fro
         for partition in sorted(member.partitions.values(), key=lambda p: p.id):
             existing = partition.exporters.get(exporter_id)
             if existing is not None and existing.state == ENABLED:
-                raise BadRequest(
-                    f"Expected to enable exporter, but the exporter '{exporter_id}' is already enabled"
-                )
+                raise BadRequest(f"Expected to enable exporter, but the exporter '{exporter_id}' is already enabled")
             if initialize_from is not None:
                 source = partition.exporters.get(initialize_from)
                 if source is None:
@@ -283,7 +281,6 @@ def apply(config: ClusterConfig, op: Operation, at: datetime | None) -> None:
         raise ValueError(f"unknown operation {op.operation}")
     config.version += 1
     for broker in touched:
-        member = config.members.get(broker)
-        if member is not None:
-            member.version += 1
-            member.last_updated_at = at
+        if broker in config.members:
+            config.members[broker].version += 1
+            config.members[broker].last_updated_at = at

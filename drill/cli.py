@@ -1,0 +1,163 @@
+"""The `c8-drill` command."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from drill import __version__
+
+if TYPE_CHECKING:
+    from drill.sim.model.deployment import SimSettings
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="c8-drill")
+def main() -> None:
+    """Disaster-recovery drills for Camunda 8 dual-region deployments."""
+
+
+@main.group()
+def sim() -> None:
+    """The embedded simulator of a dual-region Camunda 8.8 deployment."""
+
+
+def _positive_even(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value < 2 or value % 2:
+        raise click.BadParameter(f"expected an even number of at least 2 (one half per region), got {value}")
+    return value
+
+
+@sim.command("up")
+@click.option("--cluster-size", type=int, default=8, show_default=True, callback=_positive_even, help="Brokers.")
+@click.option("--partitions", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--replication-factor", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="0: asynchronous work completes at the next observation; 1: realistic durations.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["standard", "ephemeral"]),
+    default="standard",
+    show_default=True,
+    help="standard: region 0 on 127.0.0.10, region 1 on 127.0.0.11, control on 127.0.0.12, real ports; "
+    "ephemeral: free ports on 127.0.0.1.",
+)
+@click.option(
+    "--exporting-response",
+    type=click.Choice(["no-content", "wrapped"]),
+    default="no-content",
+    show_default=True,
+    help="Pause/resume answer 204 (the procedure) or 200 with the status in the body (newer 8.8 patches).",
+)
+@click.option("--endpoints-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the endpoints here.")
+@click.option("--username", default="demo", show_default=True, help="Basic-auth user of the v2 API.")
+@click.option("--password", default="demo", show_default=True, help="Basic-auth password of the v2 API.")
+@click.option("--for-seconds", type=click.FloatRange(min=0), default=None, help="Stop after this long (for scripts).")
+def sim_up(
+    cluster_size: int,
+    partitions: int,
+    replication_factor: int,
+    time_scale: float,
+    layout: str,
+    exporting_response: str,
+    endpoints_file: Path | None,
+    username: str,
+    password: str,
+    for_seconds: float | None,
+) -> None:
+    """Serve a healthy dual-region deployment in the foreground until interrupted."""
+    from drill.sim.model.deployment import SimSettings
+    from drill.sim.runtime import Layout, SimRuntime
+
+    if replication_factor > cluster_size:
+        raise click.BadParameter(
+            f"must be at most --cluster-size ({cluster_size}), got {replication_factor}",
+            param_hint="--replication-factor",
+        )
+    settings = SimSettings(
+        cluster_size=cluster_size,
+        partitions=partitions,
+        replication_factor=replication_factor,
+        time_scale=time_scale,
+        exporting_response=exporting_response,
+        username=username,
+        password=password,
+    )
+    started = time.perf_counter()
+    try:
+        runtime = SimRuntime(settings, layout=Layout(layout))
+    except OSError as exc:
+        err_console.print(f"[red]error:[/] cannot serve the simulator: {exc}")
+        if layout == "standard":
+            err_console.print("hint: another simulator may be running; try --layout ephemeral")
+        sys.exit(1)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if endpoints_file is not None:
+            runtime.write_endpoints(endpoints_file)
+        _print_endpoints(runtime.endpoints(), settings, time.perf_counter() - started, endpoints_file)
+        stop.wait(timeout=for_seconds)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        runtime.close()
+        console.print("simulator stopped")
+
+
+def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: float, path: Path | None) -> None:
+    table = Table(title="c8-drill simulator: dual-region Camunda 8.8", title_justify="left")
+    table.add_column("region")
+    table.add_column("gateway (v2 REST, 8080)")
+    table.add_column("management (9600)")
+    table.add_column("elasticsearch (9200)")
+    for region in (0, 1):
+        urls = endpoints[f"region{region}"]
+        table.add_row(str(region), urls["gateway"], urls["management"], urls["elasticsearch"])
+    console.print(table)
+    console.print(f"control API: {endpoints['control']}   (GET /state, POST /regions/1/lose, ...)")
+    console.print(
+        f"clusterSize {settings.cluster_size}, partitions {settings.partitions}, "
+        f"replicationFactor {settings.replication_factor}, time scale {settings.time_scale}"
+        f"; v2 API user {settings.username}"
+    )
+    if path is not None:
+        console.print(f"endpoints written to {path}")
+    region0 = endpoints["region0"]
+    odd = [b for b in range(settings.cluster_size) if b % 2]
+    console.print("\nTry the procedure's own commands, e.g.:")
+    console.print(f"  curl -u demo:demo -L -X GET '{region0['gateway']}/v2/topology' -H 'Accept: application/json'")
+    console.print(f"  curl -XPOST '{endpoints['control']}/regions/1/lose'")
+    console.print(
+        f"  curl -XPATCH '{region0['management']}/actuator/cluster?force=true' -H 'Content-Type: application/json' "
+        f"""-d '{{"brokers":{{"remove":{json.dumps(odd, separators=(",", ":"))}}}}}'"""
+    )
+    console.print(f"ready in {ready_s:.2f} s; Ctrl-C to stop")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,225 @@
+"""The simulator's control API: what kubectl, helm and the region's cloud would do, plus fault injection.
+
+The drill's SimPlatform talks to this app; a person practising the runbook can use it with curl as well.
+State-changing calls reconcile the served endpoints afterwards, so a lost region stops answering at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from drill.sim.http.common import Gate, compact_json, json_body
+from drill.sim.model.deployment import Simulation, default_values
+from drill.sim.model.errors import BadRequest, ModelError
+from drill.sim.model.state import snapshot
+
+Reconcile = Callable[[], Awaitable[None]]
+
+
+def create_control_app(
+    gate: Gate[Simulation], reconcile: Reconcile, endpoints: Callable[[], dict[str, Any]]
+) -> Starlette:
+    def sim() -> Simulation:
+        return gate.sim
+
+    def error(exc: ModelError) -> Response:
+        return compact_json({"error": exc.message}, status=exc.status)
+
+    async def body_of(request: Request, default: Any = None) -> Any:
+        try:
+            return await json_body(request, default=default)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+
+    def region_of(request: Request) -> int:
+        raw = request.path_params["region"]
+        if raw not in ("0", "1"):
+            raise ModelError(f"Expected region 0 or 1, got {raw!r}", status=404)
+        return int(raw)
+
+    def endpoint(fn: Callable[[Request], Awaitable[Any]], *, changes: bool = False) -> Callable[..., Any]:
+        async def handle(request: Request) -> Response:
+            try:
+                result = await fn(request)
+            except ModelError as exc:
+                return error(exc)
+            if changes:
+                await reconcile()
+            if isinstance(result, Response):
+                return result
+            return compact_json(result)
+
+        return handle
+
+    async def state(request: Request) -> Any:
+        return gate.call(lambda: snapshot(sim()))
+
+    async def get_endpoints(request: Request) -> Any:
+        return endpoints()
+
+    async def lose(request: Request) -> Any:
+        region = region_of(request)
+        gate.call(lambda: sim().lose_region(region))
+        return {"region": region, "lost": True}
+
+    async def back(request: Request) -> Any:
+        region = region_of(request)
+        gate.call(lambda: sim().return_region(region))
+        return {"region": region, "lost": False}
+
+    async def recreate(request: Request) -> Any:
+        region = region_of(request)
+        gate.call(lambda: sim().recreate_region(region))
+        return {"region": region, "recreated": True, "release": None, "volumes": []}
+
+    async def helm_install(request: Request) -> Any:
+        return await _helm(request, upgrade=False)
+
+    async def helm_upgrade(request: Request) -> Any:
+        return await _helm(request, upgrade=True)
+
+    async def _helm(request: Request, *, upgrade: bool) -> Any:
+        region = region_of(request)
+        body = await body_of(request, default={})
+        if not isinstance(body, dict):
+            raise BadRequest("Expected a JSON object {values, set, setString}")
+        # Without explicit values, the region's original values: "the same value files that were used during the
+        # initial deployment", as the procedure says.
+        values = body.get("values")
+        if values is None:
+            values = default_values(gate.sim.settings, region)
+        sets = body.get("set") or []
+        set_strings = body.get("setString") or []
+        if not isinstance(values, dict):
+            raise BadRequest(f"Expected 'values' to be an object, got {type(values).__name__}")
+        for name, items in (("set", sets), ("setString", set_strings)):
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise BadRequest(f"Expected '{name}' to be a list of key=value strings")
+        if upgrade:
+            install = bool(body.get("install", False))
+            release = gate.call(lambda: sim().helm_upgrade(region, values, sets, set_strings, install=install))
+        else:
+            release = gate.call(lambda: sim().helm_install(region, values, sets, set_strings))
+        return {"name": release.name, "revision": release.revision, "status": release.status}
+
+    async def helm_uninstall(request: Request) -> Any:
+        region = region_of(request)
+        gate.call(lambda: sim().helm_uninstall(region))
+        return {"region": region, "uninstalled": True}
+
+    async def release(request: Request) -> Any:
+        region = region_of(request)
+        return gate.call(lambda: snapshot(sim())["regions"][str(region)]["release"])
+
+    async def original_values(request: Request) -> Any:
+        return default_values(gate.sim.settings, region_of(request))
+
+    async def delete_volumes(request: Request) -> Any:
+        region = region_of(request)
+        return {"deleted": gate.call(lambda: sim().delete_volumes(region))}
+
+    async def pods(request: Request) -> Any:
+        region = region_of(request)
+        return gate.call(lambda: sim().pods(region))
+
+    async def pod_logs(request: Request) -> Any:
+        region, name = region_of(request), request.path_params["pod"]
+        lines = gate.call(lambda: sim().pod_logs(region, name))
+        return PlainTextResponse("\n".join(lines) + "\n")
+
+    async def configmaps(request: Request) -> Any:
+        region = region_of(request)
+        return gate.call(lambda: sim().configmaps(region))
+
+    async def configmap(request: Request) -> Any:
+        region, name = region_of(request), request.path_params["name"]
+        found = gate.call(lambda: sim().configmaps(region))
+        if name not in found:
+            raise ModelError(f'configmaps "{name}" not found', status=404)
+        return {"name": name, "data": found[name]}
+
+    async def user_action(request: Request) -> Any:
+        region = region_of(request)
+        body = await body_of(request, default={})
+        if not isinstance(body, dict):
+            raise BadRequest("Expected a JSON object {app, action, target}")
+        app, action, target = body.get("app", "tasklist"), body.get("action", "assign"), body.get("target", "")
+        return gate.call(lambda: sim().user_action(region, str(app), str(action), str(target)))
+
+    async def faults(request: Request) -> Any:
+        if request.method == "GET":
+            return gate.call(lambda: [f.to_json() for f in sim().faults.all()])
+        if request.method == "DELETE":
+            gate.call(lambda: sim().faults.clear())
+            return {"cleared": True}
+        spec = await body_of(request, default={})
+        if isinstance(spec, dict) and spec.get("kind") in ("snapshot", "change", "health"):
+            return gate.call(lambda: _model_fault(sim(), spec))
+        return gate.call(lambda: sim().faults.add(spec).to_json())
+
+    async def delete_fault(request: Request) -> Any:
+        raw = request.path_params["fault"]
+        if not raw.isdigit():
+            raise BadRequest(f"Expected a fault id, got {raw!r}")
+        gate.call(lambda: sim().faults.remove(int(raw)))
+        return {"removed": int(raw)}
+
+    async def settings(request: Request) -> Any:
+        body = await body_of(request, default={})
+        if not isinstance(body, dict):
+            raise BadRequest("Expected a JSON object of settings")
+        if "exportingResponse" in body:
+            gate.call(lambda: sim().set_exporting_response(str(body["exportingResponse"])))
+        return {"exportingResponse": gate.call(lambda: sim().exporting_response)}
+
+    routes = [
+        Route("/state", endpoint(state), methods=["GET"]),
+        Route("/endpoints", endpoint(get_endpoints), methods=["GET"]),
+        Route("/settings", endpoint(settings), methods=["GET", "POST"]),
+        Route("/regions/{region}/lose", endpoint(lose, changes=True), methods=["POST"]),
+        Route("/regions/{region}/return", endpoint(back, changes=True), methods=["POST"]),
+        Route("/regions/{region}/recreate", endpoint(recreate, changes=True), methods=["POST"]),
+        Route("/regions/{region}/helm/install", endpoint(helm_install, changes=True), methods=["POST"]),
+        Route("/regions/{region}/helm/upgrade", endpoint(helm_upgrade, changes=True), methods=["POST"]),
+        Route("/regions/{region}/helm/uninstall", endpoint(helm_uninstall, changes=True), methods=["POST"]),
+        Route("/regions/{region}/helm/release", endpoint(release), methods=["GET"]),
+        Route("/regions/{region}/helm/default-values", endpoint(original_values), methods=["GET"]),
+        Route("/regions/{region}/volumes", endpoint(delete_volumes, changes=True), methods=["DELETE"]),
+        Route("/regions/{region}/pods", endpoint(pods), methods=["GET"]),
+        Route("/regions/{region}/pods/{pod}/logs", endpoint(pod_logs), methods=["GET"]),
+        Route("/regions/{region}/configmaps", endpoint(configmaps), methods=["GET"]),
+        Route("/regions/{region}/configmaps/{name}", endpoint(configmap), methods=["GET"]),
+        Route("/regions/{region}/user-actions", endpoint(user_action), methods=["POST"]),
+        Route("/faults", endpoint(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/faults/{fault}", endpoint(delete_fault), methods=["DELETE"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _model_fault(sim: Simulation, spec: dict[str, Any]) -> dict[str, Any]:
+    """Faults of the model rather than the transport: a snapshot or a cluster change that ends badly."""
+    kind = spec["kind"]
+    region = spec.get("region", 0)
+    if kind == "change":
+        sim.zeebe.fail_next_change()
+        return {"kind": "change", "armed": "next configuration change ends FAILED"}
+    if region not in (0, 1):
+        raise BadRequest(f"Expected region 0 or 1, got {region!r}")
+    es = sim.elasticsearch(region)
+    if kind == "snapshot":
+        state = spec.get("state", "FAILED")
+        if state not in ("PARTIAL", "FAILED"):
+            raise BadRequest(f"Expected snapshot state PARTIAL or FAILED, got {state!r}")
+        es.fail_next_snapshot(state)
+        return {"kind": "snapshot", "region": region, "armed": f"next snapshot ends {state}"}
+    status = spec.get("status")
+    if status not in ("red", "yellow", "green", None):
+        raise BadRequest(f"Expected health red, yellow, green or null, got {status!r}")
+    es.force_health(None if status in (None, "green") else status)
+    return {"kind": "health", "region": region, "status": status or "green"}

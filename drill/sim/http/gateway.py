@@ -1,0 +1,213 @@
+"""The Orchestration Cluster REST API (port 8080) of a region: topology, deployments, instances, search.
+
+Authentication is what the Helm chart deploys without an identity provider: HTTP basic with the fallback user
+(`demo`/`demo` unless configured), 401 otherwise. Searches read the region's own Elasticsearch, so they only
+see what has been exported there. Errors are RFC 9457 problem details.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from drill.sim.http.common import Gate, compact_json, json_body, problem_detail
+from drill.sim.http.faults import FaultMiddleware
+from drill.sim.model import search, views
+from drill.sim.model.deployment import Simulation
+from drill.sim.model.errors import BadRequest, ModelError
+from drill.sim.model.processes import DEFAULT_TENANT
+
+TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 503: "Service Unavailable"}
+
+
+def _authorised(sim: Simulation, header: str | None) -> bool:
+    settings = sim.settings
+    if settings.auth == "none":
+        return True
+    if not header or not header.lower().startswith("basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return secrets.compare_digest(user, settings.username) and secrets.compare_digest(password, settings.password)
+
+
+def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
+    def sim() -> Simulation:
+        return gate.sim
+
+    def problem(exc: ModelError, request: Request) -> Response:
+        return problem_detail(exc.status, TITLES.get(exc.status, "Error"), exc.message, request.url.path)
+
+    def run(request: Request, fn: Callable[[], Any]) -> Response:
+        if not _authorised(sim(), request.headers.get("authorization")):
+            return _unauthorised(request)
+        try:
+            return compact_json(gate.call(fn))
+        except ModelError as exc:
+            return problem(exc, request)
+
+    async def read_json(request: Request) -> Any:
+        try:
+            return await json_body(request, default={})
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+
+    async def topology(request: Request) -> Response:
+        return run(request, lambda: views.v2_topology(sim()))
+
+    async def status(request: Request) -> Response:
+        healthy = gate.call(lambda: any(leader is not None for leader in sim().zeebe.leaders().values()))
+        return Response(status_code=204 if healthy else 503)
+
+    async def deployments(request: Request) -> Response:
+        if not _authorised(sim(), request.headers.get("authorization")):
+            return _unauthorised(request)
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return problem(BadRequest("Expected a multipart/form-data request with 'resources' parts"), request)
+        form = await request.form()
+        resources = [part for part in form.getlist("resources") if isinstance(part, UploadFile)]
+        if not resources:
+            return problem(BadRequest("Expected at least one file part named 'resources'"), request)
+        tenant = form.get("tenantId")
+        tenant_id = tenant if isinstance(tenant, str) and tenant else DEFAULT_TENANT
+        files = [(part.filename or "resource.bpmn", await part.read()) for part in resources]
+
+        def deploy() -> Any:
+            entries: list[dict[str, Any]] = []
+            key = None
+            for name, content in files:
+                key_for_file, definitions = sim().zeebe.deploy(name, content, tenant_id)
+                key = key if key is not None else key_for_file
+                entries.extend(
+                    {
+                        "processDefinition": {
+                            "processDefinitionId": d.process_id,
+                            "processDefinitionVersion": d.version,
+                            "resourceName": d.resource_name,
+                            "tenantId": d.tenant_id,
+                            "processDefinitionKey": str(d.key),
+                        }
+                    }
+                    for d in definitions
+                )
+            return {"deploymentKey": str(key), "tenantId": tenant_id, "deployments": entries}
+
+        return run(request, deploy)
+
+    async def create_instance(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+        except BadRequest as exc:
+            return problem(exc, request)
+
+        def create() -> Any:
+            if not isinstance(body, dict):
+                raise BadRequest("Expected a JSON object with 'processDefinitionId' or 'processDefinitionKey'")
+            zeebe = sim().zeebe
+            variables = body.get("variables") or {}
+            if not isinstance(variables, dict):
+                raise BadRequest(f"Expected 'variables' to be a JSON object, got {type(variables).__name__}")
+            process_id = body.get("processDefinitionId")
+            if process_id is None and body.get("processDefinitionKey") is not None:
+                wanted = str(body["processDefinitionKey"])
+                matches = [d for ds in zeebe.definitions.values() for d in ds if str(d.key) == wanted]
+                if not matches:
+                    raise ModelError(
+                        f"Expected to find process definition with key '{wanted}', but none found", status=404
+                    )
+                process_id = matches[0].process_id
+                version: Any = matches[0].version
+            else:
+                version = body.get("processDefinitionVersion")
+            if not isinstance(process_id, str) or not process_id:
+                raise BadRequest("Expected 'processDefinitionId' (a non-empty string) or 'processDefinitionKey'")
+            if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+                raise BadRequest(f"Expected 'processDefinitionVersion' to be an integer, got {version!r}")
+            record = zeebe.create_instance(process_id, variables=variables, version=version)
+            value = record.value
+            return {
+                "processDefinitionId": value["processDefinitionId"],
+                "processDefinitionVersion": value["processDefinitionVersion"],
+                "tenantId": value["tenantId"],
+                "variables": value["variables"],
+                "processDefinitionKey": str(value["processDefinitionKey"]),
+                "processInstanceKey": str(record.key),
+                "tags": [],
+            }
+
+        return run(request, create)
+
+    async def search_instances(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+        except BadRequest as exc:
+            return problem(exc, request)
+        return run(
+            request,
+            lambda: search.process_instances(sim().elasticsearch(region).documents(search.INSTANCE_INDEX), body),
+        )
+
+    async def get_instance(request: Request) -> Response:
+        key = request.path_params["key"]
+
+        def read() -> Any:
+            docs = sim().elasticsearch(region).documents(search.INSTANCE_INDEX)
+            found = search.process_instances(docs, {"filter": {"processInstanceKey": key}})["items"]
+            if not found:
+                raise ModelError(f"Process instance with key '{key}' not found", status=404)
+            return found[0]
+
+        return run(request, read)
+
+    async def search_definitions(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+        except BadRequest as exc:
+            return problem(exc, request)
+        return run(
+            request,
+            lambda: search.process_definitions(sim().elasticsearch(region).documents(search.DEFINITION_INDEX), body),
+        )
+
+    def webapp(name: str) -> Callable[[Request], Any]:
+        async def page(request: Request) -> Response:
+            active = gate.call(lambda: name in sim().profiles(region))
+            if not active:
+                return problem(ModelError(f"{name} is not active in region {region}", status=404), request)
+            return HTMLResponse(
+                f"<!doctype html><title>{name.title()}</title><h1>{name.title()} (region {region})</h1>"
+            )
+
+        return page
+
+    routes = [
+        Route("/v2/topology", topology, methods=["GET"]),
+        Route("/v2/status", status, methods=["GET"]),
+        Route("/v2/deployments", deployments, methods=["POST"]),
+        Route("/v2/process-instances", create_instance, methods=["POST"]),
+        Route("/v2/process-instances/search", search_instances, methods=["POST"]),
+        Route("/v2/process-instances/{key}", get_instance, methods=["GET"]),
+        Route("/v2/process-definitions/search", search_definitions, methods=["POST"]),
+        Route("/operate", webapp("operate"), methods=["GET"]),
+        Route("/tasklist", webapp("tasklist"), methods=["GET"]),
+    ]
+    return FaultMiddleware(Starlette(routes=routes), gate=gate, service="gateway", region=region)
+
+
+def _unauthorised(request: Request) -> Response:
+    response = problem_detail(
+        401, "Unauthorized", "Expected valid credentials (HTTP basic) for the v2 API", request.url.path
+    )
+    response.headers["WWW-Authenticate"] = 'Basic realm="camunda"'
+    return response
