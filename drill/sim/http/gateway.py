@@ -75,13 +75,13 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
             return _unauthorised(request)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return problem(BadRequest("Expected a multipart/form-data request with 'resources' parts"), request)
-        form = await request.form()
-        resources = [part for part in form.getlist("resources") if isinstance(part, UploadFile)]
-        if not resources:
+        async with request.form() as form:  # closes the spooled upload files
+            resources = [part for part in form.getlist("resources") if isinstance(part, UploadFile)]
+            tenant = form.get("tenantId")
+            files = [(part.filename or "resource.bpmn", await part.read()) for part in resources]
+        if not files:
             return problem(BadRequest("Expected at least one file part named 'resources'"), request)
-        tenant = form.get("tenantId")
         tenant_id = tenant if isinstance(tenant, str) and tenant else DEFAULT_TENANT
-        files = [(part.filename or "resource.bpmn", await part.read()) for part in resources]
 
         def deploy() -> Any:
             entries: list[dict[str, Any]] = []

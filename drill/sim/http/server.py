@@ -82,8 +82,13 @@ class ServiceHost:
         return name in self._servers
 
     def close(self) -> None:
-        for name in list(self._servers):
-            self.stop(name)
+        if self._servers:
+            names = list(self._servers)
+
+            async def stop_all() -> None:  # concurrently: each server notices should_exit within ~0.1 s
+                await asyncio.gather(*(self.stop_async(n) for n in names))
+
+            asyncio.run_coroutine_threadsafe(stop_all(), self._loop).result(timeout=STARTUP_TIMEOUT + 1)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():

@@ -17,6 +17,7 @@ import math
 import posixpath
 import random
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,23 +122,37 @@ class SnapshotStore:
     """The S3 bucket or shared file system both regions' repositories point at, keyed by location.
 
     Snapshots appear here only once finalized, as in a real blob store; the generation counts writes so that a
-    cluster can tell its cached view of a location is stale.
+    cluster can tell its cached view of a location is stale. Clusters finish their work lazily, when observed, so
+    every read first lets the attached clusters catch up: a snapshot that is due is in the bucket even if nobody
+    has looked at the region that wrote it.
     """
 
     def __init__(self) -> None:
         self._snapshots: dict[str, dict[str, _Snapshot]] = {}
         self._generations: dict[str, int] = {}
+        self._writers: weakref.WeakSet[ElasticsearchCluster] = weakref.WeakSet()
+
+    def attach(self, cluster: ElasticsearchCluster) -> None:
+        self._writers.add(cluster)
+
+    def settle(self) -> None:
+        for cluster in list(self._writers):
+            cluster.tick()
 
     def locations(self) -> list[str]:
+        self.settle()
         return sorted(self._snapshots)
 
     def snapshot_names(self, location: str) -> list[str]:
+        self.settle()
         return list(self._snapshots.get(location, {}))
 
     def generation(self, location: str) -> int:
+        self.settle()
         return self._generations.get(location, 0)
 
     def read(self, location: str) -> dict[str, _Snapshot]:
+        self.settle()
         return dict(self._snapshots.get(location, {}))
 
     def write(self, location: str, snapshot: _Snapshot) -> int:
@@ -149,7 +164,7 @@ class SnapshotStore:
         return self._bump(location)
 
     def _bump(self, location: str) -> int:
-        self._generations[location] = self.generation(location) + 1
+        self._generations[location] = self._generations.get(location, 0) + 1
         return self._generations[location]
 
 
@@ -245,20 +260,28 @@ class ElasticsearchCluster:
         self._restores: dict[str, _Restore] = {}
         self._forced_health: str | None = None
         self._next_snapshot_fault: str | None = None
+        self._ticking = False
+        store.attach(self)
 
     # -- time ----------------------------------------------------------------------------------------------
 
     def tick(self) -> None:
         """Let work whose modelled duration has passed complete; every public method does this first."""
-        now = self.clock.now()
-        for uuid, running in list(self._running.items()):
-            if running.snapshot.done_at <= now:
-                del self._running[uuid]
-                self._finalize(running)
-                self._finished[uuid] = running
-        for index in self._indices.values():
-            if index.restore is not None and index.restore.replicas_done_at <= now:
-                index.restore = None
+        if self._ticking:  # finalizing reads the store, which settles every cluster, this one included
+            return
+        self._ticking = True
+        try:
+            now = self.clock.now()
+            for uuid, running in sorted(self._running.items(), key=lambda item: item[1].snapshot.done_at):
+                if running.snapshot.done_at <= now:
+                    del self._running[uuid]
+                    self._finalize(running)
+                    self._finished[uuid] = running
+            for index in self._indices.values():
+                if index.restore is not None and index.restore.replicas_done_at <= now:
+                    index.restore = None
+        finally:
+            self._ticking = False
 
     def _scaled(self, modelled_seconds: float) -> float:
         return modelled_seconds * self.time_scale
@@ -343,6 +366,7 @@ class ElasticsearchCluster:
         return int(self.count_response(index_pattern, query)["count"])
 
     def count_response(self, index_pattern: str | None = None, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        _check_query(query)
         names = self._resolve(index_pattern)
         shards, ready = self._search_shards(names)
         total = sum(1 for i in ready for doc in i.docs.values() if _matches(doc, query))
@@ -351,6 +375,7 @@ class ElasticsearchCluster:
     def search(
         self, index_pattern: str | None = None, query: dict[str, Any] | None = None, *, size: int = 10, offset: int = 0
     ) -> dict[str, Any]:
+        _check_query(query)
         names = self._resolve(index_pattern)
         shards, ready = self._search_shards(names)
         hits = [(i.name, doc_id, doc) for i in ready for doc_id, doc in i.docs.items() if _matches(doc, query)]
@@ -1175,12 +1200,31 @@ def _validate_snapshot_name(repository: str, name: str) -> None:
 # -- queries ---------------------------------------------------------------------------------------------------
 
 
+_QUERY_KINDS = ("match_all", "match_none", "bool", "exists", "term", "terms", "match")
+
+
+def _check_query(query: Any) -> None:
+    """Refuse what the model cannot evaluate before looking at any document, as Elasticsearch parses first."""
+    if not query:
+        return
+    if not isinstance(query, dict) or len(query) != 1:
+        raise es_error(400, "parsing_exception", "[_na] query malformed, must start with start_object")
+    kind, spec = next(iter(query.items()))
+    if kind not in _QUERY_KINDS:
+        raise es_error(400, "parsing_exception", f"unknown query [{kind}]")
+    if kind == "bool":
+        for key in ("must", "filter", "should", "must_not"):
+            clauses = spec.get(key, []) if isinstance(spec, dict) else []
+            for clause in clauses if isinstance(clauses, list) else [clauses]:
+                _check_query(clause)
+    elif kind in ("term", "terms", "match") and (not isinstance(spec, dict) or len(spec) != 1):
+        raise es_error(400, "parsing_exception", f"[{kind}] query doesn't support multiple fields")
+
+
 def _matches(source: dict[str, Any], query: dict[str, Any] | None) -> bool:
     """The query DSL subset harnesses use to count documents: match_all/none, term(s), match, exists, bool."""
     if not query:
         return True
-    if not isinstance(query, dict) or len(query) != 1:
-        raise es_error(400, "parsing_exception", "[_na] query malformed, must start with start_object")
     kind, spec = next(iter(query.items()))
     if kind == "match_all":
         return True
@@ -1191,8 +1235,6 @@ def _matches(source: dict[str, Any], query: dict[str, Any] | None) -> bool:
     if kind == "exists":
         return _lookup(source, str(spec.get("field"))) is not None
     if kind in ("term", "terms", "match"):
-        if not isinstance(spec, dict) or len(spec) != 1:
-            raise es_error(400, "parsing_exception", f"[{kind}] query doesn't support multiple fields")
         field_name, wanted = next(iter(spec.items()))
         value = _lookup(source, field_name)
         values = value if isinstance(value, list) else [value]
@@ -1206,7 +1248,7 @@ def _matches(source: dict[str, Any], query: dict[str, Any] | None) -> bool:
         have = {t for v in values for t in _tokens(v)}
         asked = _tokens(text)
         return bool(asked) and (asked <= have if operator == "and" else bool(asked & have))
-    raise es_error(400, "parsing_exception", f"unknown query [{kind}]")
+    raise AssertionError(f"unchecked query kind {kind}")
 
 
 def _bool(source: dict[str, Any], spec: dict[str, Any]) -> bool:
