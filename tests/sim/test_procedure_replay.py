@@ -8,77 +8,14 @@ ends in the original topology with every process instance visible in both region
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
+from support.procedure_http import BPMN, Region, exporting, install_recreated, lost_brokers, poll
 
 from drill.sim.model.deployment import SimSettings
 from drill.sim.runtime import SimRuntime
-
-BPMN = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn" / "drill-marker.bpmn"
-AUTH = ("demo", "demo")
-SCHEMA_ENV = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA"
-
-
-def poll(check: Callable[[], Any], what: str, attempts: int = 50, interval: float = 0.02) -> Any:
-    """Bounded wait: up to `attempts` tries; the last failure names what was awaited."""
-    last: Any = None
-    for _ in range(attempts):
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last observation: {last!r}")
-
-
-class Region:
-    def __init__(self, urls: dict[str, str]) -> None:
-        self.gateway = httpx.Client(base_url=urls["gateway"], auth=AUTH, timeout=10)
-        self.management = httpx.Client(base_url=urls["management"], timeout=10)
-        self.es = httpx.Client(base_url=urls["elasticsearch"], timeout=30)
-
-    def close(self) -> None:
-        for client in (self.gateway, self.management, self.es):
-            client.close()
-
-    def topology(self) -> dict[str, Any]:
-        response = self.gateway.get("/v2/topology", headers={"Accept": "application/json"})
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def instance_keys(self) -> set[str]:
-        response = self.gateway.post(
-            "/v2/process-instances/search",
-            json={"filter": {"processDefinitionId": "drillMarker"}, "page": {"limit": 1000}},
-        )
-        assert response.status_code == 200, response.text
-        return {item["processInstanceKey"] for item in response.json()["items"]}
-
-    def create_instances(self, count: int, tag: str) -> set[str]:
-        keys = set()
-        for i in range(count):
-            response = self.gateway.post(
-                "/v2/process-instances",
-                json={"processDefinitionId": "drillMarker", "variables": {"marker": f"{tag}-{i}"}},
-            )
-            assert response.status_code == 200, response.text
-            keys.add(response.json()["processInstanceKey"])
-        return keys
-
-    def wait_for_change(self, change_id: int) -> dict[str, Any]:
-        """The robust rule (contract §3.6): done once lastChange.id >= changeId and no pendingChange."""
-
-        def done() -> dict[str, Any] | None:
-            body = self.management.get("/actuator/cluster").json()
-            last = body.get("lastChange")
-            if "pendingChange" not in body and last and last["id"] >= change_id:
-                return last  # type: ignore[no-any-return]
-            return None
-
-        return poll(done, f"change {change_id} to complete")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(params=[1, 0], ids=["region-1-lost", "region-0-lost"])
@@ -92,23 +29,13 @@ def runtime(request: pytest.FixtureRequest) -> Iterator[SimRuntime]:
         yield rt
 
 
-def exporting(region: Region, action: str) -> None:
-    """Pause/resume: 204 (as the procedure shows) or 200 with the real status in the body (newer patches)."""
-    response = region.management.post(f"/actuator/exporting/{action}")
-    if response.status_code == 200:
-        assert response.json()["status"] == 204, response.text
-    else:
-        assert response.status_code == 204, response.text
-        assert response.content == b""
-
-
 def test_the_documented_procedure_restores_dual_region_with_no_data_lost(runtime: SimRuntime, lost: int) -> None:
     survived = 1 - lost
     urls = runtime.endpoints()
     control = httpx.Client(base_url=urls["control"], timeout=10)
     regions = {r: Region(urls[f"region{r}"]) for r in (0, 1)}
     s, rec = regions[survived], regions[lost]
-    lost_brokers = [b for b in range(8) if b % 2 == lost]
+    removed_ids = lost_brokers(lost)
     try:
         # Steady state: a process and instances visible in both regions.
         deployed = s.gateway.post("/v2/deployments", files={"resources": ("drill-marker.bpmn", BPMN.read_bytes())})
@@ -123,7 +50,7 @@ def test_the_documented_procedure_restores_dual_region_with_no_data_lost(runtime
 
         # Failover 1: remove the lost brokers (force lowers the replication factor).
         assert len(s.topology()["brokers"]) == 4
-        removed = s.management.patch("/actuator/cluster?force=true", json={"brokers": {"remove": lost_brokers}})
+        removed = s.management.patch("/actuator/cluster?force=true", json={"brokers": {"remove": removed_ids}})
         assert removed.status_code == 202, removed.text
         assert "PARTITION_FORCE_RECONFIGURE" in removed.text and "plannedChanges" in removed.text
         assert s.wait_for_change(removed.json()["changeId"])["status"] == "COMPLETED"
@@ -145,22 +72,12 @@ def test_the_documented_procedure_restores_dual_region_with_no_data_lost(runtime
 
         # Failback 1: the recreated region, Operate/Tasklist off, schema manager off.
         assert control.post(f"/regions/{lost}/recreate").status_code == 200
-        env = control.get(f"/regions/{lost}/helm/default-values").json()["orchestration"]["env"]
-        install = control.post(
-            f"/regions/{lost}/helm/install",
-            json={
-                "set": ["orchestration.profiles.operate=false", "orchestration.profiles.tasklist=false"],
-                "setString": [
-                    f"orchestration.env[{len(env)}].name={SCHEMA_ENV}",
-                    f"orchestration.env[{len(env)}].value=false",
-                ],
-            },
-        )
+        install = install_recreated(control, lost)
         assert install.status_code == 200, install.text
         pods = control.get(f"/regions/{lost}/pods").json()
         assert [p["ready"] for p in pods if p["component"] == "zeebe"] == [False] * 4
         brokers = s.topology()["brokers"]
-        assert len(brokers) == 8 and all(b["partitions"] == [] for b in brokers if b["nodeId"] in lost_brokers)
+        assert len(brokers) == 8 and all(b["partitions"] == [] for b in brokers if b["nodeId"] in removed_ids)
 
         # Failback 2: Operate/Tasklist off in the surviving region.
         upgrade = control.post(
@@ -219,11 +136,11 @@ def test_the_documented_procedure_restores_dual_region_with_no_data_lost(runtime
         # Failback 8: re-add the brokers WITHOUT force (the document's force=true is refused by the real API).
         forced = s.management.patch(
             "/actuator/cluster?force=true",
-            json={"brokers": {"add": lost_brokers}, "partitions": {"replicationFactor": 4}},
+            json={"brokers": {"add": removed_ids}, "partitions": {"replicationFactor": 4}},
         )
         assert forced.status_code == 400 and forced.json() == {"message": "Cannot force add brokers"}
         added = s.management.patch(
-            "/actuator/cluster", json={"brokers": {"add": lost_brokers}, "partitions": {"replicationFactor": 4}}
+            "/actuator/cluster", json={"brokers": {"add": removed_ids}, "partitions": {"replicationFactor": 4}}
         )
         assert added.status_code == 202, added.text
         assert s.wait_for_change(added.json()["changeId"])["status"] == "COMPLETED"

@@ -191,7 +191,8 @@ class _Index:
     seq_no: int = 0
     generation: int = 0
     is_open: bool = True
-    extra_bytes: int = 0
+    extra_bytes: int = 0  # carried over from a snapshot by restore
+    restored: bool = False
     restore: _Restore | None = None
 
 
@@ -216,7 +217,12 @@ class _Running:
 
 
 class ElasticsearchCluster:
-    """One region's Elasticsearch cluster (single shard per index, as Camunda's indices are configured)."""
+    """One region's Elasticsearch cluster (single shard per index, as Camunda's indices are configured).
+
+    `time_scale` turns modelled seconds into clock seconds (0: work completes at the next observation);
+    `extra_data_bytes` stands for data beyond the modelled documents so that snapshot and restore take as long as
+    they would on a production-sized cluster; `path_repo` is the node setting `fs` repositories must lie under.
+    """
 
     def __init__(
         self,
@@ -634,7 +640,7 @@ class ElasticsearchCluster:
     ) -> dict[str, Any]:
         repo = self._readable(repository)
         found = self._snapshots_of(repo, expression, ignore_unavailable=ignore_unavailable)
-        found.sort(key=lambda s: (s.start_clock, s.name))
+        found.sort(key=lambda s: (s.start_wall, s.name))
         return {"snapshots": [_info(s, repository) for s in found], "total": len(found), "remaining": 0}
 
     def snapshot_status(self, repository: str, expression: str) -> dict[str, Any]:
@@ -648,6 +654,8 @@ class ElasticsearchCluster:
             if snapshot.uuid in self._running:  # deleting a running snapshot aborts it; nothing reaches the bucket
                 aborted = self._running.pop(snapshot.uuid)
                 snapshot.state, snapshot.reason = "FAILED", "Snapshot was aborted by deletion"
+                for shard in snapshot.shards.values():
+                    shard.failure = "aborted"
                 snapshot.done_at = self.clock.now()
                 snapshot.end_wall = snapshot.start_wall + timedelta(seconds=snapshot.done_at - snapshot.start_clock)
                 self._finished[snapshot.uuid] = aborted
@@ -700,7 +708,7 @@ class ElasticsearchCluster:
         for target, source in targets.items():
             copy_ = snapshot.shards[source]
             existing = self._indices.get(target)
-            index = _Index(target, existing.uuid if existing else self._uuid(), restore=restore)
+            index = _Index(target, existing.uuid if existing else self._uuid(), restored=True, restore=restore)
             if copy_.failure is None:
                 index.docs = copy.deepcopy(copy_.docs)
                 index.versions = dict(copy_.versions)
@@ -819,13 +827,15 @@ class ElasticsearchCluster:
         return _base_bytes(len(index.docs), index.deleted) + index.extra_bytes + self._extra_share(index)
 
     def _extra_share(self, index: _Index) -> int:
-        """`extra_data_bytes` spread over the indices in proportion to their documents (evenly if none have any)."""
-        if not self.extra_data_bytes or not self._indices:
+        """`extra_data_bytes` weighs on the documents written here, in proportion; an empty cluster holds none.
+
+        Restored indices carry the weight recorded in the snapshot instead, so a recreated region is as heavy as
+        the data it restored, not more.
+        """
+        if not self.extra_data_bytes or index.restored:
             return 0
-        total_docs = sum(len(i.docs) for i in self._indices.values())
-        if total_docs == 0:
-            return self.extra_data_bytes // len(self._indices)
-        return self.extra_data_bytes * len(index.docs) // total_docs
+        own_docs = sum(len(i.docs) for i in self._indices.values() if not i.restored)
+        return self.extra_data_bytes * len(index.docs) // own_docs if own_docs else 0
 
     # -- internals: repositories and snapshots -------------------------------------------------------------
 
