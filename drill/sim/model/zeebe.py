@@ -25,7 +25,7 @@ from drill.sim.model.config import (
     MemberState,
     PartitionState,
 )
-from drill.sim.model.errors import BadRequest, Conflict, InternalError, NotFound, Unavailable
+from drill.sim.model.errors import BadRequest, Conflict, InternalError, ModelError, NotFound, Unavailable
 from drill.sim.model.processes import (
     DEFAULT_TENANT,
     ProcessDefinition,
@@ -375,8 +375,14 @@ class ZeebeCluster:
                 for record in log[start:]:
                     if record.written_at + latency > t:
                         break
-                    for doc in documents_for(record):
-                        sink.index_document(doc.index, doc.doc_id, doc.source)
+                    try:
+                        for doc in documents_for(record):
+                            sink.index_document(doc.index, doc.doc_id, doc.source)
+                    except ModelError as exc:
+                        # The exporter retries this record until Elasticsearch accepts it (e.g. an index that
+                        # is still being restored); until then the partition's export is held.
+                        self.stalled[partition] = f"exporter {exporter_id} cannot write: {exc.message}"
+                        break
                     positions[partition] = record.position
             if not self.exporting_soft_paused:
                 holders = [self.positions[e][partition] for e in sinks] + [

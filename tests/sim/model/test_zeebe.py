@@ -297,3 +297,28 @@ def test_deploying_needs_partition_one_and_a_valid_bpmn(clock, sinks) -> None:
     lose_region_1(zeebe, sinks)
     with pytest.raises(Unavailable, match="partition 1 has no leader"):
         zeebe.deploy("drill.bpmn", BPMN)
+
+
+def test_an_elasticsearch_that_refuses_a_write_holds_the_partition_until_it_accepts(clock, sinks) -> None:
+    from drill.sim.model.errors import Unavailable as EsUnavailable
+
+    class Restoring(Sink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refuse = True
+
+        def index_document(self, index: str, doc_id: str, source: dict[str, Any]) -> None:
+            if self.refuse:
+                raise EsUnavailable("[operate-list-view-8.3.0_] primary shard is not active")
+            super().index_document(index, doc_id, source)
+
+    sinks[1] = Restoring()
+    zeebe = make(clock, sinks)
+    record = zeebe.create_instance("drill")
+    zeebe.tick()
+    assert "cannot write" in (zeebe.stalled[record.partition] or "")
+    assert zeebe.positions["camundaregion1"][record.partition] < record.position
+    sinks[1].refuse = False  # type: ignore[attr-defined]
+    zeebe.tick()
+    assert record.key in sinks[1].instances()
+    assert zeebe.stalled[record.partition] is None
