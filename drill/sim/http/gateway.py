@@ -148,16 +148,6 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
 
         return run(request, create)
 
-    async def search_instances(request: Request) -> Response:
-        try:
-            body = await read_json(request)
-        except BadRequest as exc:
-            return problem(exc, request)
-        return run(
-            request,
-            lambda: search.process_instances(sim().elasticsearch(region).documents(search.INSTANCE_INDEX), body),
-        )
-
     async def get_instance(request: Request) -> Response:
         key = request.path_params["key"]
 
@@ -170,15 +160,17 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
 
         return run(request, read)
 
-    async def search_definitions(request: Request) -> Response:
-        try:
-            body = await read_json(request)
-        except BadRequest as exc:
-            return problem(exc, request)
-        return run(
-            request,
-            lambda: search.process_definitions(sim().elasticsearch(region).documents(search.DEFINITION_INDEX), body),
-        )
+    def searching(index: str, query: Callable[[list[dict[str, Any]], Any], Any]) -> Callable[[Request], Any]:
+        """Search endpoints read the region's own Elasticsearch: only exported data is found."""
+
+        async def handle(request: Request) -> Response:
+            try:
+                body = await read_json(request)
+            except BadRequest as exc:
+                return problem(exc, request)
+            return run(request, lambda: query(sim().elasticsearch(region).documents(index), body))
+
+        return handle
 
     def webapp(name: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
@@ -196,9 +188,17 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
         Route("/v2/status", status, methods=["GET"]),
         Route("/v2/deployments", deployments, methods=["POST"]),
         Route("/v2/process-instances", create_instance, methods=["POST"]),
-        Route("/v2/process-instances/search", search_instances, methods=["POST"]),
+        Route(
+            "/v2/process-instances/search",
+            searching(search.INSTANCE_INDEX, search.process_instances),
+            methods=["POST"],
+        ),
         Route("/v2/process-instances/{key}", get_instance, methods=["GET"]),
-        Route("/v2/process-definitions/search", search_definitions, methods=["POST"]),
+        Route(
+            "/v2/process-definitions/search",
+            searching(search.DEFINITION_INDEX, search.process_definitions),
+            methods=["POST"],
+        ),
         Route("/operate", webapp("operate"), methods=["GET"]),
         Route("/tasklist", webapp("tasklist"), methods=["GET"]),
     ]

@@ -37,42 +37,57 @@ def _filter(body: dict[str, Any]) -> dict[str, Any]:
     return filt
 
 
-def _matches_instance(doc: dict[str, Any], filt: dict[str, Any]) -> bool:
-    simple = {
-        "processDefinitionId": doc.get("bpmnProcessId"),
-        "processInstanceKey": str(doc.get("processInstanceKey")),
-        "processDefinitionKey": str(doc.get("processDefinitionKey")),
-        "processDefinitionVersion": doc.get("processVersion"),
-        "state": doc.get("state"),
-        "tenantId": doc.get("tenantId"),
-    }
+def _request(body: Any) -> tuple[dict[str, Any], int, int]:
+    """A search request's filter and page, validated; an absent body is an empty search."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise BadRequest(f"Expected a JSON object as search request, got {json.dumps(body)}")
+    start, limit = _page(body)
+    return _filter(body), start, limit
+
+
+INSTANCE_FIELDS = {
+    "processDefinitionId": "bpmnProcessId",
+    "processInstanceKey": "processInstanceKey",
+    "processDefinitionKey": "processDefinitionKey",
+    "processDefinitionVersion": "processVersion",
+    "state": "state",
+    "tenantId": "tenantId",
+}
+
+
+def _validate_instance_filter(filt: dict[str, Any]) -> None:
+    """Refuse a malformed filter before searching, so the answer does not depend on what was exported."""
     for name, value in filt.items():
         if name == "variables":
             if not isinstance(value, list):
                 raise BadRequest(f"Expected filter.variables to be a list of {{name, value}}, got {json.dumps(value)}")
-            variables = doc.get("variables", {})
             for wanted in value:
-                if not isinstance(wanted, dict) or "name" not in wanted or "value" not in wanted:
+                if not isinstance(wanted, dict) or not isinstance(wanted.get("name"), str) or "value" not in wanted:
                     raise BadRequest(f"Expected a variable filter {{name, value}}, got {json.dumps(wanted)}")
-                if wanted["name"] not in variables or json.dumps(variables[wanted["name"]]) != wanted["value"]:
-                    return False
-        elif name in simple:
-            expected = str(value) if name.endswith("Key") else value
-            if simple[name] != expected:
-                return False
-        else:
+        elif name not in INSTANCE_FIELDS:
             raise BadRequest(f"Unsupported process instance filter property '{name}'")
+
+
+def _matches_instance(doc: dict[str, Any], filt: dict[str, Any]) -> bool:
+    for name, value in filt.items():
+        if name == "variables":
+            variables = doc.get("variables", {})
+            if not all(w["name"] in variables and json.dumps(variables[w["name"]]) == w["value"] for w in value):
+                return False
+        elif name.endswith("Key"):
+            if str(doc.get(INSTANCE_FIELDS[name])) != str(value):
+                return False
+        elif doc.get(INSTANCE_FIELDS[name]) != value:
+            return False
     return True
 
 
 def process_instances(documents: list[dict[str, Any]], body: Any) -> dict[str, Any]:
     """`POST /v2/process-instances/search` over the documents of the list-view index."""
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise BadRequest(f"Expected a JSON object as search request, got {json.dumps(body)}")
-    filt = _filter(body)
-    start, limit = _page(body)
+    filt, start, limit = _request(body)
+    _validate_instance_filter(filt)
     hits = [doc for doc in documents if _matches_instance(doc, filt)]
     items = [
         {
@@ -91,37 +106,27 @@ def process_instances(documents: list[dict[str, Any]], body: Any) -> dict[str, A
     return _paged(items, len(hits), start)
 
 
+DEFINITION_FIELDS = ("processDefinitionId", "processDefinitionKey", "version", "name", "tenantId")
+
+
 def process_definitions(documents: list[dict[str, Any]], body: Any) -> dict[str, Any]:
     """`POST /v2/process-definitions/search` over the documents of the process index."""
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise BadRequest(f"Expected a JSON object as search request, got {json.dumps(body)}")
-    filt = _filter(body)
-    start, limit = _page(body)
+    filt, start, limit = _request(body)
+    unknown = sorted(set(filt) - set(DEFINITION_FIELDS))
+    if unknown:
+        raise BadRequest(f"Unsupported process definition filter properties {unknown}")
     hits = []
     for doc in documents:
-        fields = {
-            "processDefinitionId": doc["bpmnProcessId"],
+        item = {
             "processDefinitionKey": str(doc["key"]),
-            "version": doc["version"],
+            "processDefinitionId": doc["bpmnProcessId"],
             "name": doc.get("name"),
+            "version": doc["version"],
+            "resourceName": doc["resourceName"],
             "tenantId": doc["tenantId"],
         }
-        unknown = sorted(set(filt) - set(fields))
-        if unknown:
-            raise BadRequest(f"Unsupported process definition filter properties {unknown}")
-        if all(fields[k] == (str(v) if k.endswith("Key") else v) for k, v in filt.items()):
-            hits.append(
-                {
-                    "processDefinitionKey": str(doc["key"]),
-                    "processDefinitionId": doc["bpmnProcessId"],
-                    "name": doc.get("name"),
-                    "version": doc["version"],
-                    "resourceName": doc["resourceName"],
-                    "tenantId": doc["tenantId"],
-                }
-            )
+        if all(item[k] == (str(v) if k.endswith("Key") else v) for k, v in filt.items()):
+            hits.append(item)
     return _paged(hits[start : start + limit], len(hits), start)
 
 
