@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from drill.sim.http.common import Gate, json_body
+from drill.sim.http.faults import FaultMiddleware
 from drill.sim.model.elasticsearch import HEALTH_RANK, ElasticsearchCluster, es_error
 from drill.sim.model.errors import ModelError
 
@@ -65,7 +66,7 @@ _TIME_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "
 Handler = Callable[[Request], Awaitable[Any]]
 
 
-def create_elasticsearch_app(gate: Gate, region: int) -> Starlette:
+def create_elasticsearch_app(gate: Gate, region: int) -> FaultMiddleware:
     def call(fn: Callable[[ElasticsearchCluster], Any]) -> Any:
         return gate.call(lambda: fn(gate.sim.elasticsearch(region)))
 
@@ -195,11 +196,12 @@ def create_elasticsearch_app(gate: Gate, region: int) -> Starlette:
         Route("/{index}/_open", _endpoint(open_), methods=["POST"]),
         Route("/{index}/_doc/{id}", _endpoint(document), methods=["GET", "PUT", "POST"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(ElasticHeaders)],
         exception_handlers={HTTPException: _no_handler, Exception: _server_error},
     )
+    return FaultMiddleware(app, gate=gate, service="elasticsearch", region=region)
 
 
 class ElasticHeaders:

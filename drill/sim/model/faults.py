@@ -60,16 +60,16 @@ class FaultBook:
         if service not in SERVICES:
             raise BadRequest(f"Expected fault service one of {', '.join(SERVICES)}, got {service!r}")
         region = spec.get("region")
-        if region is not None and region not in (0, 1):
+        if region is not None and (isinstance(region, bool) or region not in (0, 1)):
             raise BadRequest(f"Expected fault region 0, 1 or null, got {region!r}")
         seconds = spec.get("seconds", MAX_SECONDS if kind == "hang" else 0.0)
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= MAX_SECONDS:
             raise BadRequest(f"Expected fault seconds between 0 and {MAX_SECONDS}, got {seconds!r}")
         status = spec.get("status", 503)
-        if not isinstance(status, int) or not 400 <= status <= 599:
+        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
             raise BadRequest(f"Expected fault status between 400 and 599, got {status!r}")
         times = spec.get("times")
-        if times is not None and (not isinstance(times, int) or times < 1):
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
             raise BadRequest(f"Expected fault times to be a positive integer or null, got {times!r}")
         fault = EndpointFault(
             next(self._ids),

@@ -17,6 +17,7 @@ from drill.sim.http.elasticsearch import create_elasticsearch_app, human_bytes
 from drill.sim.http.server import ServiceHost
 from drill.sim.model.elasticsearch import GIB, ElasticsearchCluster, SnapshotStore
 from drill.sim.model.errors import Unavailable
+from drill.sim.model.faults import FaultBook
 
 S3_REPO = {"type": "s3", "settings": {"bucket": "dr-bucket", "client": "camunda", "base_path": "backups"}}
 SNAPSHOT_KEYS = [
@@ -46,6 +47,7 @@ class FakeSim:
         self.store = SnapshotStore()
         self.es = {r: ElasticsearchCluster(region=r, clock=SystemClock(), store=self.store, **kwargs) for r in (0, 1)}
         self.down: set[int] = set()
+        self.faults = FaultBook()  # the fault middleware every simulated service runs behind
 
     def tick(self) -> None:
         pass

@@ -17,6 +17,7 @@ from drill.sim.http.common import Gate
 from drill.sim.http.elasticsearch import create_elasticsearch_app
 from drill.sim.http.server import ServiceHost
 from drill.sim.model.elasticsearch import ElasticsearchCluster, SnapshotStore
+from drill.sim.model.faults import FaultBook
 
 FS_REPO = {"type": "fs", "settings": {"location": "/usr/share/elasticsearch/snapshots/camunda"}}
 INDICES = ("operate-list-view-8.3.0_", "tasklist-task-8.8.0_")
@@ -28,6 +29,7 @@ class FakeSim:
         self.es = {
             r: ElasticsearchCluster(region=r, clock=SystemClock(), store=self.store, time_scale=0.01) for r in (0, 1)
         }
+        self.faults = FaultBook()  # the fault middleware every simulated service runs behind
 
     def tick(self) -> None:
         pass
