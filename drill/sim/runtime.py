@@ -7,6 +7,7 @@ the same addresses once Camunda is installed again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,14 +73,17 @@ class SimRuntime:
         return f"region{region}/{service}"
 
     async def reconcile(self) -> None:
+        """Start or stop region services to match the model, all at once (each stop takes ~0.1 s)."""
+        work = []
         for region in range(REGIONS):
             up = self.gate.call(lambda r=region: self.sim.services_up(r))  # type: ignore[misc]
             for service in SERVICES:
                 name = self.name(service, region)
                 if up and not self.host.is_running(name):
-                    await self.host.start_async(name)
+                    work.append(self.host.start_async(name))
                 elif not up and self.host.is_running(name):
-                    await self.host.stop_async(name)
+                    work.append(self.host.stop_async(name))
+        await asyncio.gather(*work)
 
     def reconcile_now(self) -> None:
         """For callers outside the serving loop (tests driving the model directly)."""

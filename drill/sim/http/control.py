@@ -209,7 +209,7 @@ def _model_fault(sim: Simulation, spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "change":
         sim.zeebe.fail_next_change()
         return {"kind": "change", "armed": "next configuration change ends FAILED"}
-    if region not in (0, 1):
+    if isinstance(region, bool) or region not in (0, 1):
         raise BadRequest(f"Expected region 0 or 1, got {region!r}")
     es = sim.elasticsearch(region)
     if kind == "snapshot":

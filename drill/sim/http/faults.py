@@ -27,12 +27,13 @@ class FaultMiddleware:
         if fault is None:
             await self.app(scope, receive, send)
             return
-        if fault.kind in ("delay", "hang"):
-            # A hang is a delay longer than any sane client timeout; the server gives up only at its bound.
+        if fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
-            if fault.kind == "delay":
-                await self.app(scope, receive, send)
-                return
+            await self.app(scope, receive, send)
+            return
+        # A hang outlasts any sane client timeout; it ends early when the client gives up and disconnects.
+        if fault.kind == "hang" and await _client_left_within(receive, fault.seconds):
+            return
         body = json.dumps(
             {"message": f"injected fault {fault.id}: {fault.kind} on {self.service} {method} {path}"}
         ).encode()
@@ -41,3 +42,17 @@ class FaultMiddleware:
             headers.append((b"x-elastic-product", b"Elasticsearch"))
         await send({"type": "http.response.start", "status": fault.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _client_left_within(receive: Any, seconds: float) -> bool:
+    """Wait up to `seconds`, returning True as soon as the client disconnects (the request body is discarded)."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(disconnected(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -89,6 +89,15 @@ class ServiceHost:
                 await asyncio.gather(*(self.stop_async(n) for n in names))
 
             asyncio.run_coroutine_threadsafe(stop_all(), self._loop).result(timeout=STARTUP_TIMEOUT + 1)
+
+        async def cancel_leftovers() -> None:  # e.g. a request still inside an injected hang
+            current = asyncio.current_task()
+            leftovers = [t for t in asyncio.all_tasks() if t is not current]
+            for task in leftovers:
+                task.cancel()
+            await asyncio.gather(*leftovers, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel_leftovers(), self._loop).result(timeout=STARTUP_TIMEOUT + 1)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
