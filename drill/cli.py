@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 
-EXIT_USAGE = 2
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="c8-drill")

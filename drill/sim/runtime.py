@@ -85,10 +85,6 @@ class SimRuntime:
                     work.append(self.host.stop_async(name))
         await asyncio.gather(*work)
 
-    def reconcile_now(self) -> None:
-        """For callers outside the serving loop (tests driving the model directly)."""
-        self.host.run(self.reconcile())
-
     def endpoints(self) -> dict[str, Any]:
         """The endpoints file: `{"region0": {"gateway": URL, ...}, "region1": {...}, "control": URL}`."""
         result: dict[str, Any] = {}

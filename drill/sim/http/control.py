@@ -25,9 +25,6 @@ Reconcile = Callable[[], Awaitable[None]]
 def create_control_app(
     gate: Gate[Simulation], reconcile: Reconcile, endpoints: Callable[[], dict[str, Any]]
 ) -> Starlette:
-    def sim() -> Simulation:
-        return gate.sim
-
     def error(exc: ModelError) -> Response:
         return compact_json({"error": exc.message}, status=exc.status)
 
@@ -58,24 +55,24 @@ def create_control_app(
         return handle
 
     async def state(request: Request) -> Any:
-        return gate.call(lambda: snapshot(sim()))
+        return gate.call(lambda: snapshot(gate.sim))
 
     async def get_endpoints(request: Request) -> Any:
         return endpoints()
 
     async def lose(request: Request) -> Any:
         region = region_of(request)
-        gate.call(lambda: sim().lose_region(region))
+        gate.call(lambda: gate.sim.lose_region(region))
         return {"region": region, "lost": True}
 
     async def back(request: Request) -> Any:
         region = region_of(request)
-        gate.call(lambda: sim().return_region(region))
+        gate.call(lambda: gate.sim.return_region(region))
         return {"region": region, "lost": False}
 
     async def recreate(request: Request) -> Any:
         region = region_of(request)
-        gate.call(lambda: sim().recreate_region(region))
+        gate.call(lambda: gate.sim.recreate_region(region))
         return {"region": region, "recreated": True, "release": None, "volumes": []}
 
     async def helm_install(request: Request) -> Any:
@@ -103,43 +100,43 @@ def create_control_app(
                 raise BadRequest(f"Expected '{name}' to be a list of key=value strings")
         if upgrade:
             install = bool(body.get("install", False))
-            release = gate.call(lambda: sim().helm_upgrade(region, values, sets, set_strings, install=install))
+            release = gate.call(lambda: gate.sim.helm_upgrade(region, values, sets, set_strings, install=install))
         else:
-            release = gate.call(lambda: sim().helm_install(region, values, sets, set_strings))
+            release = gate.call(lambda: gate.sim.helm_install(region, values, sets, set_strings))
         return {"name": release.name, "revision": release.revision, "status": release.status}
 
     async def helm_uninstall(request: Request) -> Any:
         region = region_of(request)
-        gate.call(lambda: sim().helm_uninstall(region))
+        gate.call(lambda: gate.sim.helm_uninstall(region))
         return {"region": region, "uninstalled": True}
 
     async def release(request: Request) -> Any:
         region = region_of(request)
-        return gate.call(lambda: snapshot(sim())["regions"][str(region)]["release"])
+        return gate.call(lambda: snapshot(gate.sim)["regions"][str(region)]["release"])
 
     async def original_values(request: Request) -> Any:
         return default_values(gate.sim.settings, region_of(request))
 
     async def delete_volumes(request: Request) -> Any:
         region = region_of(request)
-        return {"deleted": gate.call(lambda: sim().delete_volumes(region))}
+        return {"deleted": gate.call(lambda: gate.sim.delete_volumes(region))}
 
     async def pods(request: Request) -> Any:
         region = region_of(request)
-        return gate.call(lambda: sim().pods(region))
+        return gate.call(lambda: gate.sim.pods(region))
 
     async def pod_logs(request: Request) -> Any:
         region, name = region_of(request), request.path_params["pod"]
-        lines = gate.call(lambda: sim().pod_logs(region, name))
+        lines = gate.call(lambda: gate.sim.pod_logs(region, name))
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def configmaps(request: Request) -> Any:
         region = region_of(request)
-        return gate.call(lambda: sim().configmaps(region))
+        return gate.call(lambda: gate.sim.configmaps(region))
 
     async def configmap(request: Request) -> Any:
         region, name = region_of(request), request.path_params["name"]
-        found = gate.call(lambda: sim().configmaps(region))
+        found = gate.call(lambda: gate.sim.configmaps(region))
         if name not in found:
             raise ModelError(f'configmaps "{name}" not found', status=404)
         return {"name": name, "data": found[name]}
@@ -150,24 +147,24 @@ def create_control_app(
         if not isinstance(body, dict):
             raise BadRequest("Expected a JSON object {app, action, target}")
         app, action, target = body.get("app", "tasklist"), body.get("action", "assign"), body.get("target", "")
-        return gate.call(lambda: sim().user_action(region, str(app), str(action), str(target)))
+        return gate.call(lambda: gate.sim.user_action(region, str(app), str(action), str(target)))
 
     async def faults(request: Request) -> Any:
         if request.method == "GET":
-            return gate.call(lambda: [f.to_json() for f in sim().faults.all()])
+            return gate.call(lambda: [f.to_json() for f in gate.sim.faults.all()])
         if request.method == "DELETE":
-            gate.call(lambda: sim().faults.clear())
+            gate.call(lambda: gate.sim.faults.clear())
             return {"cleared": True}
         spec = await body_of(request, default={})
         if isinstance(spec, dict) and spec.get("kind") in ("snapshot", "change", "health"):
-            return gate.call(lambda: _model_fault(sim(), spec))
-        return gate.call(lambda: sim().faults.add(spec).to_json())
+            return gate.call(lambda: _model_fault(gate.sim, spec))
+        return gate.call(lambda: gate.sim.faults.add(spec).to_json())
 
     async def delete_fault(request: Request) -> Any:
         raw = request.path_params["fault"]
         if not raw.isdigit():
             raise BadRequest(f"Expected a fault id, got {raw!r}")
-        gate.call(lambda: sim().faults.remove(int(raw)))
+        gate.call(lambda: gate.sim.faults.remove(int(raw)))
         return {"removed": int(raw)}
 
     async def settings(request: Request) -> Any:
@@ -175,8 +172,8 @@ def create_control_app(
         if not isinstance(body, dict):
             raise BadRequest("Expected a JSON object of settings")
         if "exportingResponse" in body:
-            gate.call(lambda: sim().set_exporting_response(str(body["exportingResponse"])))
-        return {"exportingResponse": gate.call(lambda: sim().exporting_response)}
+            gate.call(lambda: gate.sim.set_exporting_response(str(body["exportingResponse"])))
+        return {"exportingResponse": gate.call(lambda: gate.sim.exporting_response)}
 
     routes = [
         Route("/state", endpoint(state), methods=["GET"]),

@@ -129,12 +129,8 @@ def create_elasticsearch_app(gate: Gate, region: int) -> FaultMiddleware:
         if request.method == "DELETE":
             return call(lambda es: es.delete_snapshot(repository, name))
         body = await _object_body(request)
-        wait = _flag(request, "wait_for_completion", False)
         uuid = call(lambda es: es.create_snapshot(repository, name, body))
-        if not wait:
-            return {"accepted": True}
-        await gate.wait_until(lambda: gate.sim.elasticsearch(region).snapshot_result(uuid) is not None)
-        return call(lambda es: es.snapshot_result(uuid))
+        return await completion(request, lambda es: es.snapshot_result(uuid))
 
     async def snapshot_status(request: Request) -> Any:
         repository = request.path_params["repository"]
@@ -144,12 +140,16 @@ def create_elasticsearch_app(gate: Gate, region: int) -> FaultMiddleware:
     async def restore(request: Request) -> Any:
         repository, name = request.path_params["repository"], request.path_params["snapshot"]
         body = await _object_body(request)
-        wait = _flag(request, "wait_for_completion", False)
         restore_id = call(lambda es: es.restore_snapshot(repository, name, body))
-        if not wait:
+        return await completion(request, lambda es: es.restore_result(restore_id))
+
+    async def completion(request: Request, result: Callable[[ElasticsearchCluster], Any]) -> Any:
+        """ES's `wait_for_completion`: without it, `accepted`; with it, the result once the work is done
+        (awaited in scaled real time, without holding the model's lock)."""
+        if not _flag(request, "wait_for_completion", False):
             return {"accepted": True}
-        await gate.wait_until(lambda: gate.sim.elasticsearch(region).restore_result(restore_id) is not None)
-        return call(lambda es: es.restore_result(restore_id))
+        await gate.wait_until(lambda: result(gate.sim.elasticsearch(region)) is not None)
+        return call(result)
 
     async def index(request: Request) -> Any:
         name = request.path_params["index"]

@@ -43,14 +43,11 @@ def _authorised(sim: Simulation, header: str | None) -> bool:
 
 
 def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
-    def sim() -> Simulation:
-        return gate.sim
-
     def problem(exc: ModelError, request: Request) -> Response:
         return problem_detail(exc.status, TITLES.get(exc.status, "Error"), exc.message, request.url.path)
 
     def run(request: Request, fn: Callable[[], Any]) -> Response:
-        if not _authorised(sim(), request.headers.get("authorization")):
+        if not _authorised(gate.sim, request.headers.get("authorization")):
             return _unauthorised(request)
         try:
             return compact_json(gate.call(fn))
@@ -64,14 +61,14 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
             raise BadRequest(str(exc)) from exc
 
     async def topology(request: Request) -> Response:
-        return run(request, lambda: views.v2_topology(sim()))
+        return run(request, lambda: views.v2_topology(gate.sim))
 
     async def status(request: Request) -> Response:
-        healthy = gate.call(lambda: any(leader is not None for leader in sim().zeebe.leaders().values()))
+        healthy = gate.call(lambda: gate.sim.zeebe.has_any_leader())
         return Response(status_code=204 if healthy else 503)
 
     async def deployments(request: Request) -> Response:
-        if not _authorised(sim(), request.headers.get("authorization")):
+        if not _authorised(gate.sim, request.headers.get("authorization")):
             return _unauthorised(request)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return problem(BadRequest("Expected a multipart/form-data request with 'resources' parts"), request)
@@ -87,7 +84,7 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
             entries: list[dict[str, Any]] = []
             key = None
             for name, content in files:
-                key_for_file, definitions = sim().zeebe.deploy(name, content, tenant_id)
+                key_for_file, definitions = gate.sim.zeebe.deploy(name, content, tenant_id)
                 key = key if key is not None else key_for_file
                 entries.extend(
                     {
@@ -114,7 +111,7 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
         def create() -> Any:
             if not isinstance(body, dict):
                 raise BadRequest("Expected a JSON object with 'processDefinitionId' or 'processDefinitionKey'")
-            zeebe = sim().zeebe
+            zeebe = gate.sim.zeebe
             variables = body.get("variables") or {}
             if not isinstance(variables, dict):
                 raise BadRequest(f"Expected 'variables' to be a JSON object, got {type(variables).__name__}")
@@ -152,7 +149,7 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
         key = request.path_params["key"]
 
         def read() -> Any:
-            docs = sim().elasticsearch(region).documents(search.INSTANCE_INDEX)
+            docs = gate.sim.elasticsearch(region).documents(search.INSTANCE_INDEX)
             found = search.process_instances(docs, {"filter": {"processInstanceKey": key}})["items"]
             if not found:
                 raise ModelError(f"Process instance with key '{key}' not found", status=404)
@@ -168,13 +165,13 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
                 body = await read_json(request)
             except BadRequest as exc:
                 return problem(exc, request)
-            return run(request, lambda: query(sim().elasticsearch(region).documents(index), body))
+            return run(request, lambda: query(gate.sim.elasticsearch(region).documents(index), body))
 
         return handle
 
     def webapp(name: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            active = gate.call(lambda: name in sim().profiles(region))
+            active = gate.call(lambda: name in gate.sim.profiles(region))
             if not active:
                 return problem(ModelError(f"{name} is not active in region {region}", status=404), request)
             return HTMLResponse(

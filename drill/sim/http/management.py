@@ -23,9 +23,6 @@ from drill.sim.model.topology import brokers_of_region
 
 
 def create_management_app(gate: Gate[Simulation], region: int) -> Any:
-    def sim() -> Simulation:
-        return gate.sim
-
     def run(fn: Callable[[], Any], status: int = 200) -> Response:
         try:
             return compact_json(gate.call(fn), status=status)
@@ -33,7 +30,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
             return message_error(exc)
 
     async def get_cluster(request: Request) -> Response:
-        return run(lambda: views.cluster(sim().zeebe))
+        return run(lambda: views.cluster(gate.sim.zeebe))
 
     async def patch_cluster(request: Request) -> Response:
         try:
@@ -41,7 +38,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
         except ValueError as exc:
             return message_error(BadRequest(str(exc)))
         force, dry_run = query_flag(request, "force"), query_flag(request, "dryRun")
-        return run(lambda: views.planned(sim().zeebe.patch(body, force=force, dry_run=dry_run)), status=202)
+        return run(lambda: views.planned(gate.sim.zeebe.patch(body, force=force, dry_run=dry_run)), status=202)
 
     async def broker(request: Request) -> Response:
         try:
@@ -49,7 +46,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
         except ValueError:
             return message_error(BadRequest(f"Broker id must be a number, got {request.path_params['broker']!r}"))
         dry_run = query_flag(request, "dryRun")
-        zeebe = sim().zeebe
+        zeebe = gate.sim.zeebe
         if request.method == "POST":
             return run(lambda: views.planned(zeebe.add_broker(broker_id, dry_run=dry_run)), status=202)
         return run(lambda: views.planned(zeebe.remove_broker(broker_id, dry_run=dry_run)), status=202)
@@ -63,7 +60,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
             return message_error(BadRequest(f"Expected a JSON array of broker ids, got {body!r}"))
         force, dry_run = query_flag(request, "force"), query_flag(request, "dryRun")
         rf_param = request.query_params.get("replicationFactor")
-        zeebe = sim().zeebe
+        zeebe = gate.sim.zeebe
 
         def plan() -> Any:
             members = set(zeebe.config.members)
@@ -89,20 +86,20 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
             return message_error(ModelError("Dry run is not supported for cancelling a change", status=501))
 
         def cancel() -> Any:
-            sim().zeebe.cancel_change(int(raw))
-            return views.cluster(sim().zeebe)
+            gate.sim.zeebe.cancel_change(int(raw))
+            return views.cluster(gate.sim.zeebe)
 
         return run(cancel)
 
     async def get_exporters(request: Request) -> Response:
-        return run(lambda: views.exporters(sim().zeebe))
+        return run(lambda: views.exporters(gate.sim.zeebe))
 
     async def exporter_operation(request: Request) -> Response:
         exporter_id, operation = request.path_params["exporter"], request.path_params["operation"]
         if operation not in ("enable", "disable"):
             return PlainTextResponse(f"Unknown exporter operation: {operation}", status_code=400)
         dry_run = query_flag(request, "dryRun")
-        zeebe = sim().zeebe
+        zeebe = gate.sim.zeebe
         if operation == "disable":
             return run(lambda: views.planned(zeebe.disable_exporter(exporter_id, dry_run=dry_run)), status=202)
         try:
@@ -121,7 +118,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
 
     async def exporting(request: Request) -> Response:
         action = request.path_params["action"]
-        zeebe = sim().zeebe
+        zeebe = gate.sim.zeebe
         soft = query_flag(request, "soft")
         if action not in ("pause", "resume"):
             return message_error(ModelError(f"Unknown exporting operation: {action}", status=404))
@@ -132,7 +129,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
             else:
                 zeebe.resume_exporting()
 
-        wrapped = gate.call(lambda: sim().exporting_response) == "wrapped"
+        wrapped = gate.call(lambda: gate.sim.exporting_response) == "wrapped"
         try:
             gate.call(act)
         except ModelError as exc:
@@ -145,13 +142,15 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
 
     def local_broker() -> int | None:
         """The broker whose pod answered: port-forwarding a service lands on one of the region's pods."""
-        running = sorted(b for b in brokers_of_region(sim().settings.cluster_size, region) if b in sim().zeebe.running)
+        running = sorted(
+            b for b in brokers_of_region(gate.sim.settings.cluster_size, region) if b in gate.sim.zeebe.running
+        )
         return running[0] if running else None
 
     async def get_partitions(request: Request) -> Response:
         def read() -> Any:
             broker_id = local_broker()
-            return {} if broker_id is None else views.partitions(sim(), broker_id)
+            return {} if broker_id is None else views.partitions(gate.sim, broker_id)
 
         return run(read)
 
@@ -160,7 +159,7 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
 
         def read() -> Any:
             broker_id = local_broker()
-            body = {} if broker_id is None else views.partitions(sim(), broker_id)
+            body = {} if broker_id is None else views.partitions(gate.sim, broker_id)
             if partition not in body:
                 raise ModelError(f"partition {partition} is not on this broker", status=404)
             return body[partition]
@@ -168,12 +167,12 @@ def create_management_app(gate: Gate[Simulation], region: int) -> Any:
         return run(read)
 
     async def health(request: Request) -> Response:
-        body = gate.call(lambda: views.health(sim(), region))
+        body = gate.call(lambda: views.health(gate.sim))
         return compact_json(body, status=200 if body["status"] == "UP" else 503)
 
     async def readiness(request: Request) -> Response:
         broker_id = gate.call(local_broker)
-        ready = broker_id is not None and gate.call(lambda: broker_id in sim().zeebe.config.members)
+        ready = broker_id is not None and gate.call(lambda: broker_id in gate.sim.zeebe.config.members)
         return compact_json({"status": "UP" if ready else "OUT_OF_SERVICE"}, status=200 if ready else 503)
 
     async def liveness(request: Request) -> Response:

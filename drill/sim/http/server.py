@@ -12,14 +12,13 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import uvicorn
 
 STARTUP_TIMEOUT = 10.0
-T = TypeVar("T")
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -73,10 +72,6 @@ class ServiceHost:
         if threading.current_thread() is self._thread:
             raise RuntimeError("stop() must not be called from the serving loop; use stop_async()")
         asyncio.run_coroutine_threadsafe(self.stop_async(name), self._loop).result(timeout=STARTUP_TIMEOUT + 1)
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = STARTUP_TIMEOUT + 1) -> T:
-        """Run a coroutine on the serving loop from another thread and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
     def is_running(self, name: str) -> bool:
         return name in self._servers

@@ -25,10 +25,6 @@ def encode_key(partition: int, counter: int) -> int:
     return (partition << KEY_PARTITION_SHIFT) + counter
 
 
-def partition_of_key(key: int) -> int:
-    return key >> KEY_PARTITION_SHIFT
-
-
 @dataclass(frozen=True)
 class ParsedProcess:
     process_id: str

@@ -77,8 +77,6 @@ class ZeebeCluster:
         self.clock = clock
         self.time_scale = time_scale
         self.version = version
-        self.original_cluster_size = cluster_size
-        self.original_replication_factor = replication_factor
         self.sink: SinkResolver = sink or (lambda _exporter: None)
         self.configured_exporters: set[str] = set(exporters)
         self.config = _initial_config(cluster_size, partitions, replication_factor, exporters)
@@ -97,7 +95,6 @@ class ZeebeCluster:
         self.definitions: dict[str, list[ProcessDefinition]] = {}
         self._key_counter: dict[int, int] = dict.fromkeys(self.logs, 0)
         self._next_partition = 0
-        self._last_tick = clock.now()
 
     # -- structure ------------------------------------------------------------------------------------------
 
@@ -111,6 +108,10 @@ class ZeebeCluster:
 
     def leaders(self) -> dict[int, int | None]:
         return {p: self.leader(p) for p in self.logs}
+
+    def has_any_leader(self) -> bool:
+        """What the gateway's health and `/v2/status` report: at least one partition can process."""
+        return any(leader is not None for leader in self.leaders().values())
 
     def can_process(self, partition: int) -> bool:
         return self.leader(partition) is not None
@@ -130,7 +131,6 @@ class ZeebeCluster:
             self._export_until(due)
             self._complete_next_operation(due)
         self._export_until(now)
-        self._last_tick = now
 
     def _next_operation_due(self, now: float) -> float | None:
         assert self.pending is not None
@@ -188,10 +188,6 @@ class ZeebeCluster:
     # -- configuration changes ------------------------------------------------------------------------------
 
     def _begin(self, plan: ch.Plan, *, dry_run: bool) -> ChangeRequest:
-        if self.pending is not None and not dry_run:
-            raise Conflict(
-                f"Cannot apply configuration change. Another configuration change [{self.pending.id}] is in progress."
-            )
         current = self.config.copy()
         if dry_run:
             return ChangeRequest(self._next_change_id, current, plan.operations, plan.expected)
@@ -231,6 +227,7 @@ class ZeebeCluster:
                 raise BadRequest("Cannot force change the replication factor.")
             if not remove:
                 raise BadRequest("Must provide a set of brokers to force remove.")
+            self._refuse_while_pending(dry_run)
             return self._begin(ch.plan_force_remove(self.config, remove), dry_run=dry_run)
         if count is not None and (add or remove):
             raise BadRequest(
@@ -241,10 +238,7 @@ class ZeebeCluster:
             members = set(self.config.members)
             target = set(range(count))
             add, remove = sorted(target - members), sorted(members - target)
-        if self.pending is not None and not dry_run:
-            raise Conflict(
-                f"Cannot apply configuration change. Another configuration change [{self.pending.id}] is in progress."
-            )
+        self._refuse_while_pending(dry_run)
         plan = ch.plan_scale(
             self.config,
             add=add,
@@ -462,7 +456,6 @@ class ZeebeCluster:
         """Round robin over the partitions that have a leader, as the gateway does when some are unavailable."""
         definition = self.definition(process_id, version)
         variables = dict(variables or {})
-        json.dumps(variables)  # variables must be serialisable, as the real API requires JSON
         count = len(self.logs)
         for step in range(count):
             partition = (self._next_partition + step) % count + 1
