@@ -1,0 +1,5 @@
+"""Suite-wide plugins."""
+
+from __future__ import annotations
+
+pytest_plugins = ["support.sim_fixtures"]
