@@ -159,3 +159,94 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("plan")
+@click.option("--lost-region", type=click.Choice(["0", "1"]), required=True, help="The region that was lost.")
+@click.option(
+    "--variant",
+    type=click.Choice(["seed", "operate-last"]),
+    default="seed",
+    show_default=True,
+    help="seed: the procedure's order; operate-last: Operate/Tasklist restarted after the brokers rejoin.",
+)
+@click.option(
+    "--values",
+    "values_files",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Helm values files (in order) to read clusterSize, partitionCount and replicationFactor from.",
+)
+@click.option("--cluster-size", type=int, default=None, help="Brokers (default 8, or from --values).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Partitions (default 8).")
+@click.option("--replication-factor", type=click.IntRange(min=1), default=None, help="Replicas (default 4).")
+@click.option("--context", "contexts", nargs=2, default=None, help="Kube contexts of region 0 and region 1.")
+@click.option(
+    "--namespace",
+    "namespaces",
+    nargs=2,
+    default=("camunda-region0", "camunda-region1"),
+    show_default=True,
+    help="Namespaces of region 0 and region 1.",
+)
+@click.option("--release-name", default="camunda", show_default=True)
+@click.option("--chart-version", default="13.12.7", show_default=True)
+@click.option("--bucket", default="camunda-drill", show_default=True, help="S3 bucket of the snapshot repository.")
+def plan(
+    lost_region: str,
+    variant: str,
+    values_files: tuple[Path, ...],
+    cluster_size: int | None,
+    partitions: int | None,
+    replication_factor: int | None,
+    contexts: tuple[str, str] | None,
+    namespaces: tuple[str, str],
+    release_name: str,
+    chart_version: str,
+    bucket: str,
+) -> None:
+    """Print the runbook for losing one region: the commands a person would type, step by step."""
+    from drill.platform.helm_values import merge_values
+    from drill.procedure.params import DrillParams, ParameterError, Repository, Shape
+    from drill.procedure.runbook import RunbookSetup, render
+
+    try:
+        base = Shape(8, 8, 4)
+        if values_files:
+            docs = [_load_yaml(path) for path in values_files]
+            base = Shape.from_values(merge_values(*docs))
+        shape = Shape(
+            cluster_size if cluster_size is not None else base.cluster_size,
+            partitions if partitions is not None else base.partitions,
+            replication_factor if replication_factor is not None else base.replication_factor,
+        )
+        params = DrillParams(
+            lost_region=int(lost_region),
+            shape=shape,
+            variant=variant,
+            release_name=release_name,
+            repository=Repository(settings={"bucket": bucket, "client": "camunda", "base_path": "backups"}),
+        )
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from exc
+    setup = RunbookSetup(
+        contexts=contexts or ("$CLUSTER_0", "$CLUSTER_1"),
+        namespaces=namespaces,
+        release_name=release_name,
+        chart_version=chart_version,
+    )
+    click.echo(render(params, setup), nl=False)
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.UsageError(f"cannot read values file {path}: {exc}") from exc
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise click.UsageError(f"values file {path}: expected a YAML mapping, got {type(doc).__name__}")
+    return doc

@@ -2,7 +2,8 @@
 
 Region services are up exactly when the model says the region has a reachable release (`services_up`); after
 every control call the runtime reconciles, so a lost region refuses connections and a recreated one answers on
-the same addresses once Camunda is installed again.
+the same addresses once Camunda is installed again. With auth "oidc" an identity provider (`identity`) issues the
+tokens the gateways accept; like control, it belongs to no region and survives region loss.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from drill.sim.http.common import Gate
 from drill.sim.http.control import create_control_app
 from drill.sim.http.elasticsearch import create_elasticsearch_app
 from drill.sim.http.gateway import create_gateway_app
+from drill.sim.http.identity import create_identity_app
 from drill.sim.http.management import create_management_app
 from drill.sim.http.server import ServiceHost
 from drill.sim.model.deployment import SimSettings, Simulation
+from drill.sim.model.identity import TokenRegistry
 from drill.sim.model.topology import REGIONS
 
 SERVICES = ("gateway", "management", "elasticsearch")
-STANDARD_PORTS = {"gateway": 8080, "management": 9600, "elasticsearch": 9200, "control": 8000}
+STANDARD_PORTS = {"gateway": 8080, "management": 9600, "elasticsearch": 9200, "control": 8000, "identity": 18080}
 
 
 @dataclass(frozen=True)
@@ -50,20 +53,30 @@ class SimRuntime:
     ) -> None:
         self.sim = Simulation(settings, clock=clock)
         self.gate = Gate(self.sim)
+        settings = self.sim.settings
+        self.tokens = TokenRegistry(
+            self.sim.clock,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            lifetime_seconds=settings.oidc_token_seconds,
+        )
         self.host = ServiceHost()
         layout = layout or Layout()
         try:
             for region in range(REGIONS):
-                factories = {
-                    "gateway": create_gateway_app,
-                    "management": create_management_app,
-                    "elasticsearch": create_elasticsearch_app,
+                apps = {
+                    "gateway": create_gateway_app(self.gate, region, self.tokens),
+                    "management": create_management_app(self.gate, region),
+                    "elasticsearch": create_elasticsearch_app(self.gate, region),
                 }
-                for service, factory in factories.items():
+                for service, app in apps.items():
                     host, port = layout.address(service, region)
-                    self.host.add(self.name(service, region), factory(self.gate, region), host, port)
+                    self.host.add(self.name(service, region), app, host, port)
             host, port = layout.address("control", None)
             self.host.add("control", create_control_app(self.gate, self.reconcile, self.endpoints), host, port)
+            if settings.auth == "oidc":  # only an OIDC deployment has an identity provider to talk to
+                host, port = layout.address("identity", None)
+                self.host.add("identity", create_identity_app(self.gate, self.tokens), host, port)
         except BaseException:
             self.host.close()
             raise
@@ -86,11 +99,14 @@ class SimRuntime:
         await asyncio.gather(*work)
 
     def endpoints(self) -> dict[str, Any]:
-        """The endpoints file: `{"region0": {"gateway": URL, ...}, "region1": {...}, "control": URL}`."""
+        """The endpoints file: `{"region0": {"gateway": URL, ...}, "region1": {...}, "control": URL}`, plus
+        `"identity": URL` (the token endpoint's base) when the gateways use OIDC."""
         result: dict[str, Any] = {}
         for region in range(REGIONS):
             result[f"region{region}"] = {s: self.host.bindings[self.name(s, region)].url for s in SERVICES}
         result["control"] = self.host.bindings["control"].url
+        if "identity" in self.host.bindings:
+            result["identity"] = self.host.bindings["identity"].url
         return result
 
     def write_endpoints(self, path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-BPMN = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn" / "drill-marker.bpmn"
+BPMN = Path(__file__).resolve().parents[2] / "drill" / "procedure" / "resources" / "drill-marker.bpmn"
 AUTH = ("demo", "demo")
 SCHEMA_ENV = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA"
 

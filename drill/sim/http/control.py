@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from drill.sim.http.common import Gate, compact_json, json_body
 from drill.sim.model.deployment import Simulation, default_values
-from drill.sim.model.errors import BadRequest, ModelError
+from drill.sim.model.errors import BadRequest, ModelError, Unavailable
 from drill.sim.model.state import snapshot
 
 Reconcile = Callable[[], Awaitable[None]]
@@ -74,6 +74,36 @@ def create_control_app(
         region = region_of(request)
         gate.call(lambda: gate.sim.recreate_region(region))
         return {"region": region, "recreated": True, "release": None, "volumes": []}
+
+    async def region_info(request: Request) -> Any:
+        """What the cloud knows of a region even while it is lost: its namespace and the release it should run."""
+        region = region_of(request)
+        settings = gate.sim.settings
+        return {
+            "region": region,
+            "namespace": gate.call(lambda: gate.sim.regions[region].namespace),
+            "releaseName": settings.release_name,
+            "chartVersion": settings.chart_version,
+        }
+
+    async def namespace(request: Request) -> Any:
+        """What `helm status` and `kubectl get pvc` would show; a lost region's Kubernetes API does not answer."""
+        region = region_of(request)
+
+        def read() -> dict[str, Any]:
+            r = gate.sim.regions[region]
+            if r.lost:
+                raise Unavailable(f"Kubernetes cluster of region {region} is unreachable (region lost)")
+            release = r.release
+            return {
+                "namespace": r.namespace,
+                "release": None if release is None else release.name,
+                "releaseStatus": None if release is None else release.status,
+                "revision": None if release is None else release.revision,
+                "volumes": sorted(r.volumes),
+            }
+
+        return gate.call(read)
 
     async def helm_install(request: Request) -> Any:
         return await _helm(request, upgrade=False)
@@ -179,6 +209,8 @@ def create_control_app(
         Route("/state", endpoint(state), methods=["GET"]),
         Route("/endpoints", endpoint(get_endpoints), methods=["GET"]),
         Route("/settings", endpoint(settings), methods=["GET", "POST"]),
+        Route("/regions/{region}", endpoint(region_info), methods=["GET"]),
+        Route("/regions/{region}/namespace", endpoint(namespace), methods=["GET"]),
         Route("/regions/{region}/lose", endpoint(lose, changes=True), methods=["POST"]),
         Route("/regions/{region}/return", endpoint(back, changes=True), methods=["POST"]),
         Route("/regions/{region}/recreate", endpoint(recreate, changes=True), methods=["POST"]),

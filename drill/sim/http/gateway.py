@@ -1,7 +1,8 @@
 """The Orchestration Cluster REST API (port 8080) of a region: topology, deployments, instances, search.
 
 Authentication is what the Helm chart deploys without an identity provider: HTTP basic with the fallback user
-(`demo`/`demo` unless configured), 401 otherwise. Searches read the region's own Elasticsearch, so they only
+(`demo`/`demo` unless configured), 401 otherwise; or, with auth "oidc", a bearer token the simulated identity
+provider issued and that has not expired. Searches read the region's own Elasticsearch, so they only
 see what has been exported there. Errors are RFC 9457 problem details.
 """
 
@@ -24,15 +25,20 @@ from drill.sim.http.faults import FaultMiddleware
 from drill.sim.model import search, views
 from drill.sim.model.deployment import Simulation
 from drill.sim.model.errors import BadRequest, ModelError
+from drill.sim.model.identity import TokenRegistry
 from drill.sim.model.processes import DEFAULT_TENANT
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 503: "Service Unavailable"}
 
 
-def _authorised(sim: Simulation, header: str | None) -> bool:
+def _authorised(sim: Simulation, header: str | None, tokens: TokenRegistry | None) -> bool:
     settings = sim.settings
     if settings.auth == "none":
         return True
+    if settings.auth == "oidc":
+        if tokens is None or not header or not header.lower().startswith("bearer "):
+            return False
+        return tokens.valid(header[7:].strip())
     if not header or not header.lower().startswith("basic "):
         return False
     try:
@@ -42,13 +48,17 @@ def _authorised(sim: Simulation, header: str | None) -> bool:
     return secrets.compare_digest(user, settings.username) and secrets.compare_digest(password, settings.password)
 
 
-def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
+def create_gateway_app(gate: Gate[Simulation], region: int, tokens: TokenRegistry | None = None) -> Any:
+    def authorised(request: Request) -> bool:
+        header = request.headers.get("authorization")
+        return gate.call(lambda: _authorised(gate.sim, header, tokens))
+
     def problem(exc: ModelError, request: Request) -> Response:
         return problem_detail(exc.status, TITLES.get(exc.status, "Error"), exc.message, request.url.path)
 
     def run(request: Request, fn: Callable[[], Any]) -> Response:
-        if not _authorised(gate.sim, request.headers.get("authorization")):
-            return _unauthorised(request)
+        if not authorised(request):
+            return _unauthorised(request, gate.sim.settings.auth)
         try:
             return compact_json(gate.call(fn))
         except ModelError as exc:
@@ -68,8 +78,8 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
         return Response(status_code=204 if healthy else 503)
 
     async def deployments(request: Request) -> Response:
-        if not _authorised(gate.sim, request.headers.get("authorization")):
-            return _unauthorised(request)
+        if not authorised(request):
+            return _unauthorised(request, gate.sim.settings.auth)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return problem(BadRequest("Expected a multipart/form-data request with 'resources' parts"), request)
         async with request.form() as form:  # closes the spooled upload files
@@ -202,9 +212,11 @@ def create_gateway_app(gate: Gate[Simulation], region: int) -> Any:
     return FaultMiddleware(Starlette(routes=routes), gate=gate, service="gateway", region=region)
 
 
-def _unauthorised(request: Request) -> Response:
-    response = problem_detail(
-        401, "Unauthorized", "Expected valid credentials (HTTP basic) for the v2 API", request.url.path
-    )
-    response.headers["WWW-Authenticate"] = 'Basic realm="camunda"'
+def _unauthorised(request: Request, auth: str) -> Response:
+    if auth == "oidc":
+        detail, challenge = "Expected a valid bearer token (OIDC) for the v2 API", 'Bearer realm="camunda"'
+    else:
+        detail, challenge = "Expected valid credentials (HTTP basic) for the v2 API", 'Basic realm="camunda"'
+    response = problem_detail(401, "Unauthorized", detail, request.url.path)
+    response.headers["WWW-Authenticate"] = challenge
     return response

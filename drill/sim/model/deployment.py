@@ -43,14 +43,21 @@ class SimSettings:
     username: str = "demo"
     password: str = "demo"
     auth: str = "basic"
+    oidc_client_id: str = "drill"
+    oidc_client_secret: str = "drill-secret"
+    oidc_token_seconds: int = 300
 
     def __post_init__(self) -> None:
         if self.exporting_response not in EXPORTING_RESPONSES:
             raise ValueError(
                 f"exporting response must be one of {', '.join(EXPORTING_RESPONSES)}, got {self.exporting_response!r}"
             )
-        if self.auth not in ("basic", "none"):
-            raise ValueError(f"auth must be 'basic' or 'none', got {self.auth!r}")
+        if self.auth not in ("basic", "none", "oidc"):
+            raise ValueError(f"auth must be 'basic', 'none' or 'oidc', got {self.auth!r}")
+        if isinstance(self.oidc_token_seconds, bool) or not isinstance(self.oidc_token_seconds, int):
+            raise ValueError(f"oidc_token_seconds must be an integer, got {self.oidc_token_seconds!r}")
+        if self.oidc_token_seconds <= 0:
+            raise ValueError(f"oidc_token_seconds must be positive, got {self.oidc_token_seconds}")
 
 
 def default_values(settings: SimSettings, region: int) -> dict[str, Any]:

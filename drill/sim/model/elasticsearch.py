@@ -1250,15 +1250,34 @@ def _matches(source: dict[str, Any], query: dict[str, Any] | None) -> bool:
         values = value if isinstance(value, list) else [value]
         if kind == "term":
             wanted = wanted.get("value") if isinstance(wanted, dict) else wanted
-            return wanted in values
+            return any(_term_equal(v, wanted) for v in values)
         if kind == "terms":
-            return any(w in values for w in wanted)
+            return any(_term_equal(v, w) for w in wanted for v in values)
         operator = wanted.get("operator", "or").lower() if isinstance(wanted, dict) else "or"
         text = wanted.get("query") if isinstance(wanted, dict) else wanted
         have = {t for v in values for t in _tokens(v)}
         asked = _tokens(text)
         return bool(asked) and (asked <= have if operator == "and" else bool(asked & have))
     raise AssertionError(f"unchecked query kind {kind}")
+
+
+def _term_equal(stored: Any, wanted: Any) -> bool:
+    """Term equality as ES coerces it: a long field matches its number given as a string, a keyword its text."""
+    if stored == wanted and type(stored) is type(wanted):
+        return True
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return stored is wanted
+    if isinstance(stored, int | float) and isinstance(wanted, str):
+        # Integers compare exactly: Zeebe keys exceed 2**53, where a float would confuse neighbours.
+        for parse in (int, float):
+            try:
+                return bool(parse(wanted.strip()) == stored)
+            except ValueError:
+                continue
+        return False
+    if isinstance(stored, str) and isinstance(wanted, int | float):
+        return stored == str(wanted)
+    return bool(stored == wanted)
 
 
 def _bool(source: dict[str, Any], spec: dict[str, Any]) -> bool:

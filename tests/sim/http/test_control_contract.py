@@ -329,6 +329,76 @@ def test_an_unknown_pod_or_configmap_is_404(control) -> None:
     assert "nope" in configmap.json()["error"]
 
 
+# -- what the cloud and `helm status` / `kubectl get pvc` know of a region --------------------------------------
+
+
+def test_a_region_names_its_namespace_release_and_chart_even_while_lost(control) -> None:
+    control.post("/regions/1/lose")
+
+    response = control.get("/regions/1")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "region": 1,
+        "namespace": "camunda-region1",
+        "releaseName": "camunda",
+        "chartVersion": "13.12.7",
+    }
+
+
+def test_the_namespace_shows_the_release_and_its_volumes(control) -> None:
+    response = control.get("/regions/1/namespace")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "namespace": "camunda-region1",
+        "release": "camunda",
+        "releaseStatus": "deployed",
+        "revision": 1,
+        "volumes": REGION1_VOLUMES,
+    }
+
+
+def test_an_uninstalled_release_leaves_its_volumes_in_the_namespace(control) -> None:
+    control.post("/regions/1/helm/uninstall")
+
+    response = control.get("/regions/1/namespace")
+
+    assert response.json() == {
+        "namespace": "camunda-region1",
+        "release": None,
+        "releaseStatus": None,
+        "revision": None,
+        "volumes": REGION1_VOLUMES,
+    }
+
+
+def test_a_lost_regions_namespace_cannot_be_read_and_a_recreated_one_is_empty(control) -> None:
+    control.post("/regions/1/lose")
+    lost = control.get("/regions/1/namespace")
+    control.post("/regions/1/recreate")
+
+    recreated = control.get("/regions/1/namespace")
+
+    assert lost.status_code == 503
+    assert lost.json() == {"error": "Kubernetes cluster of region 1 is unreachable (region lost)"}
+    assert recreated.status_code == 200
+    assert recreated.json() == {
+        "namespace": "camunda-region1",
+        "release": None,
+        "releaseStatus": None,
+        "revision": None,
+        "volumes": [],
+    }
+
+
+def test_an_unknown_regions_namespace_is_404(control) -> None:
+    response = control.get("/regions/2/namespace")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "Expected region 0 or 1, got '2'"}
+
+
 # -- user actions ----------------------------------------------------------------------------------------------
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+
+from drill.sim.clock import FakeClock
+from drill.sim.model.deployment import SimSettings
+from drill.sim.runtime import SimRuntime
 
 BPMN = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -100,6 +105,124 @@ def test_data_endpoints_need_credentials_too(runtime) -> None:
 
     for response in (created, searched, deployed):
         assert_problem(response, 401)
+
+
+# -- OIDC: bearer tokens from the simulated identity provider --------------------------------------------------
+
+
+def oidc(make_runtime: Callable[..., SimRuntime], **settings: Any) -> SimRuntime:
+    return make_runtime(SimSettings(auth="oidc", **settings))
+
+
+def fetch_token(identity: str, **form: str) -> httpx.Response:
+    fields = {"grant_type": "client_credentials", "client_id": "drill", "client_secret": "drill-secret", **form}
+    return httpx.post(f"{identity}/oauth/token", data=fields)
+
+
+def test_the_identity_provider_issues_a_bearer_token_the_gateway_accepts(make_runtime) -> None:
+    runtime = oidc(make_runtime, oidc_token_seconds=120)
+    endpoints = runtime.endpoints()
+
+    issued = fetch_token(endpoints["identity"], audience="orchestration-api")
+    body = issued.json()
+    topology = httpx.get(
+        f"{endpoints['region0']['gateway']}/v2/topology", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+
+    assert issued.status_code == 200
+    assert issued.headers["cache-control"] == "no-store"
+    assert (body["token_type"], body["expires_in"]) == ("Bearer", 120)
+    assert len(body["access_token"]) >= 32
+    assert topology.status_code == 200
+    assert topology.json()["clusterSize"] == 8
+
+
+def test_only_an_oidc_deployment_has_an_identity_endpoint(make_runtime, runtime) -> None:
+    assert "identity" in oidc(make_runtime).endpoints()
+    assert set(runtime.endpoints()) == {"region0", "region1", "control"}
+
+
+def test_client_credentials_may_also_come_as_http_basic(make_runtime) -> None:
+    identity = oidc(make_runtime).endpoints()["identity"]
+
+    issued = httpx.post(
+        f"{identity}/oauth/token", data={"grant_type": "client_credentials"}, auth=("drill", "drill-secret")
+    )
+
+    assert issued.status_code == 200
+    assert issued.json()["token_type"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        pytest.param({"client_secret": "wrong"}, 401, "invalid_client", id="wrong-secret"),
+        pytest.param({"client_id": "someone"}, 401, "invalid_client", id="unknown-client"),
+        pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", id="password-grant"),
+        pytest.param({"grant_type": ""}, 400, "invalid_request", id="no-grant"),
+    ],
+)
+def test_the_identity_provider_refuses_with_oauth_errors(make_runtime, form, status, error) -> None:
+    identity = oidc(make_runtime).endpoints()["identity"]
+
+    refused = fetch_token(identity, **form)
+
+    assert refused.status_code == status
+    assert refused.json()["error"] == error
+    assert "access_token" not in refused.json()
+
+
+def test_a_token_request_that_is_not_a_form_is_refused(make_runtime) -> None:
+    identity = oidc(make_runtime).endpoints()["identity"]
+
+    refused = httpx.post(f"{identity}/oauth/token", json={"grant_type": "client_credentials"})
+
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param(None, id="no-credentials"),
+        pytest.param("Bearer not-a-token", id="unknown-token"),
+        pytest.param("Basic ZGVtbzpkZW1v", id="basic-demo"),
+        pytest.param("Bearer", id="no-token"),
+    ],
+)
+def test_with_oidc_the_v2_api_refuses_anything_but_a_valid_bearer_token(make_runtime, authorization) -> None:
+    gateway = oidc(make_runtime).endpoints()["region0"]["gateway"]
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = httpx.get(f"{gateway}/v2/topology", headers=headers)
+
+    body = assert_problem(response, 401)
+    assert body["detail"] == "Expected a valid bearer token (OIDC) for the v2 API"
+    assert response.headers["www-authenticate"] == 'Bearer realm="camunda"'
+
+
+def test_a_token_stops_working_when_it_expires_on_the_simulation_clock(runtime_closer) -> None:
+    clock = FakeClock()
+    runtime = SimRuntime(SimSettings(auth="oidc", oidc_token_seconds=60), clock=clock)
+    try:
+        endpoints = runtime.endpoints()
+        headers = {"Authorization": f"Bearer {fetch_token(endpoints['identity']).json()['access_token']}"}
+        url = f"{endpoints['region0']['gateway']}/v2/topology"
+        fresh = httpx.get(url, headers=headers)
+        runtime.gate.call(lambda: clock.advance(59.9))
+        almost = httpx.get(url, headers=headers)
+        runtime.gate.call(lambda: clock.advance(0.1))
+        expired = httpx.get(url, headers=headers)
+    finally:
+        runtime_closer.close(runtime)
+
+    assert (fresh.status_code, almost.status_code, expired.status_code) == (200, 200, 401)
+
+
+def test_the_status_endpoint_stays_unauthenticated_with_oidc(make_runtime) -> None:
+    gateway = oidc(make_runtime).endpoints()["region0"]["gateway"]
+
+    assert httpx.get(f"{gateway}/v2/status").status_code == 204
 
 
 # -- GET /v2/topology ------------------------------------------------------------------------------------------

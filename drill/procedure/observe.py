@@ -1,0 +1,137 @@
+"""Read-only observations the steps' checks are made of: probe instances, export visibility, profiles, indices.
+
+The procedure only *hopes* at several points (exporting is paused, the restore is complete, exporting resumed);
+these observations prove it with a probe process instance whose arrival in Elasticsearch is watched.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from drill.api.errors import ApiError
+from drill.api.waits import Backoff, wait_until
+from drill.platform.base import PlatformError
+from drill.procedure.checks import Check, holds
+from drill.procedure.context import DrillContext, RegionHandle
+
+LIST_VIEW_INDICES = "operate-list-view-*"
+PROBE_RESOURCE = "drill-marker.bpmn"
+PROFILES_LINE = re.compile(r"The following (\d+) profiles? (?:is|are) active: (.*)$")
+
+
+def probe_bpmn() -> bytes:
+    return resources.files("drill.procedure").joinpath("resources", PROBE_RESOURCE).read_bytes()
+
+
+def create_probe(ctx: DrillContext, tag: str) -> str:
+    """Start one probe instance in the surviving region (deploying the probe process once) and return its key."""
+    gateway = ctx.surviving.gateway
+    if not ctx.memory.get("probe_deployed"):
+        gateway.deploy(PROBE_RESOURCE, probe_bpmn())
+        ctx.memory["probe_deployed"] = True
+    instance = gateway.create_instance(ctx.params.probe_process_id, {"drillProbe": tag})
+    ctx.journal.note("probe instance created", tag=tag, processInstanceKey=instance.process_instance_key)
+    return instance.process_instance_key
+
+
+def exported_to(handle: RegionHandle, key: str) -> bool:
+    """Whether the instance's list-view document is in this region's Elasticsearch (what Operate would show)."""
+    query = {"term": {"processInstanceKey": key}}
+    return handle.es.count(LIST_VIEW_INDICES, query=query) > 0
+
+
+def reaches(ctx: DrillContext, handle: RegionHandle, key: str, name: str) -> Check:
+    """Wait (bounded) until the instance is exported to the region's Elasticsearch."""
+    expected = f"instance {key} exported to region {handle.region} within {ctx.timeouts.export_visible:g} s"
+    try:
+        waited = wait_until(
+            lambda: True if exported_to(handle, key) else None,
+            what=f"instance {key} in region {handle.region}'s Elasticsearch",
+            timeout=ctx.timeouts.export_visible,
+        )
+    except ApiError as exc:
+        return holds(name, expected, f"not exported: {exc}", False)
+    return holds(
+        name, expected, "exported", True, f"seen after {waited.elapsed:.2f} s, {waited.attempts} observation(s)"
+    )
+
+
+def stays_unexported(ctx: DrillContext, handle: RegionHandle, key: str, name: str) -> Check:
+    """Watch the instance for the quiet window: it must never appear (exporting is paused or stalled)."""
+    window = ctx.timeouts.quiet_window
+    expected = f"instance {key} not exported to region {handle.region} for {window:g} s"
+    deadline = time.monotonic() + window
+    delays = iter(Backoff(first=0.05, factor=1.6, cap=1.0))
+    observations = 0
+    try:
+        while True:
+            observations += 1
+            if exported_to(handle, key):
+                return holds(name, expected, f"exported after {observations} observation(s)", False)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(next(delays), remaining))
+    except ApiError as exc:
+        return holds(name, expected, f"could not observe: {exc}", False)
+    return holds(name, expected, "not exported", True, f"{observations} observation(s) over {window:g} s")
+
+
+def active_profiles(handle: RegionHandle, release: str) -> tuple[list[str] | None, list[str] | None]:
+    """Profiles as the broker logs them and as the unified configmap lists them (the procedure's two checks)."""
+    from_log: list[str] | None = None
+    for line in handle.platform.pod_logs(f"{release}-zeebe-0").splitlines():
+        match = PROFILES_LINE.search(line)
+        if match:
+            from_log = re.findall(r'"([^"]+)"', match.group(2))
+    from_configmap: list[str] | None = None
+    data = handle.platform.configmap(f"{release}-zeebe-configuration-unified") or {}
+    for text in data.values():
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        active = _lookup(doc, ("spring", "profiles", "active"))
+        if isinstance(active, str):
+            from_configmap = [p.strip() for p in active.split(",") if p.strip()]
+    return from_log, from_configmap
+
+
+def _lookup(doc: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def operate_tasklist(ctx: DrillContext, handle: RegionHandle, *, on: bool) -> list[Check]:
+    """Operate and Tasklist on or off in a region, by the log line and by the configmap."""
+    wanted = "on" if on else "off"
+    try:
+        from_log, from_configmap = active_profiles(handle, ctx.params.release_name)
+    except (ApiError, PlatformError) as exc:
+        return [
+            holds(f"Operate/Tasklist {wanted} in region {handle.region}", wanted, f"could not observe: {exc}", False)
+        ]
+    checks = []
+    for source, profiles in (("pod log", from_log), ("configmap", from_configmap)):
+        if profiles is None:
+            actual: Any = "no active-profiles entry found"
+            passed = False
+        else:
+            running = sorted({"operate", "tasklist"} & set(profiles))
+            actual = {"profiles": profiles}
+            passed = running == (["operate", "tasklist"] if on else [])
+        checks.append(holds(f"Operate/Tasklist {wanted} in region {handle.region} ({source})", wanted, actual, passed))
+    return checks
+
+
+def camunda_indices(handle: RegionHandle) -> dict[str, int | None]:
+    """Camunda's indices (system indices excluded) with their document counts (None: the index is closed)."""
+    return {i.index: i.docs_count for i in handle.es.indices() if not i.index.startswith(".")}
