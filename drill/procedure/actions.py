@@ -218,11 +218,11 @@ class HelmDeploy(Action):
             namespace=f"$CAMUNDA_NAMESPACE_{r}",
             request=request,
             install=self.install,
+            create_namespace=False,
         )
+        at = argv.index("--version") + 2
         files = ["-f", "camunda-values.yml", "-f", f"$REGION_{r}/camunda-values.yml"]
-        at = argv.index("--set") if "--set" in argv else argv.index("--set-string") if set_strings else len(argv)
-        argv = argv[:at] + files + argv[at:]
-        lines.append(shell.command(argv, continuation_after=4 if self.install else 3))
+        lines.append(shell.command(argv[:at] + files + argv[at:], continuation_after=4))
         return lines
 
     def request(self, ctx: DrillContext) -> HelmRequest:

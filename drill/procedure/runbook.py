@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drill.procedure import shell
 from drill.procedure.catalog import steps
 from drill.procedure.params import DrillParams
 
@@ -52,6 +53,13 @@ def prelude(params: DrillParams, setup: RunbookSetup) -> list[str]:
 def render(params: DrillParams, setup: RunbookSetup | None = None) -> str:
     setup = setup or RunbookSetup()
     out = prelude(params, setup)
+    forwarded: set[str] = set()
+
+    def once(lines: list[str]) -> list[str]:
+        fresh = [line for line in lines if not (shell.is_port_forward(line) and line in forwarded)]
+        forwarded.update(line for line in lines if shell.is_port_forward(line))
+        return fresh
+
     for step in steps(params.variant):
         out += ["", f"## {step.id}: {step.title}"]
         out += [f"# current state: {line}" for line in step.current_state]
@@ -59,8 +67,8 @@ def render(params: DrillParams, setup: RunbookSetup | None = None) -> str:
         out += [f"# drill: {note}" for note in step.notes]
         for action in step.actions(params):
             out += ["", f"# {action.describe()}"]
-            out += action.shell(params)
-        verification = step.verification(params)
+            out += once(action.shell(params))
+        verification = once(step.verification(params))
         if verification:
             out += ["", "# verify", *verification]
     return "\n".join(out) + "\n"

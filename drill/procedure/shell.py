@@ -49,11 +49,16 @@ def role_var(role: str) -> str:
 
 
 def port_forward(role: str, port: int) -> str:
+    """In the background, so the runbook reads as a script; the forward is printed once and then reused."""
     r = role_var(role)
     return (
         f"kubectl --context $CLUSTER_{r} port-forward services/$CAMUNDA_RELEASE_NAME-zeebe-gateway "
-        f"{port}:{port} -n $CAMUNDA_NAMESPACE_{r}"
+        f"{port}:{port} -n $CAMUNDA_NAMESPACE_{r} &"
     )
+
+
+def is_port_forward(line: str) -> bool:
+    return " port-forward " in line
 
 
 def compact(body: Any) -> str:

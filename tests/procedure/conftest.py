@@ -1,0 +1,47 @@
+"""The `make_drill` fixture: a drill context over a fresh simulator, closed after the test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from support.drill_harness import FAST, MakeDrill, SimDrill
+
+from drill.evidence import Journal
+from drill.platform.sim import SimPlatform
+from drill.procedure.context import ClientOptions, DrillContext
+from drill.procedure.params import DrillParams, Timeouts
+from drill.sim.model.deployment import SimSettings
+from drill.sim.runtime import SimRuntime
+
+
+@pytest.fixture
+def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Iterator[MakeDrill]:
+    drills: list[SimDrill] = []
+
+    def make(
+        lost: int = 1, *, variant: str = "seed", settings: SimSettings | None = None, timeouts: Timeouts = FAST
+    ) -> SimDrill:
+        runtime = make_runtime(settings)
+        endpoints = runtime.endpoints()
+        journal = Journal.create(tmp_path / f"journal-{len(drills)}.jsonl", durable=False)
+        ctx = DrillContext.build(
+            DrillParams(lost_region=lost, variant=variant),
+            {r: SimPlatform(r, endpoints) for r in (0, 1)},
+            journal,
+            options=ClientOptions(gateway_auth=httpx.BasicAuth("demo", "demo"), timeout=10),
+            timeouts=timeouts,
+        )
+        drill = SimDrill(ctx, runtime, httpx.Client(base_url=endpoints["control"], timeout=10))
+        drills.append(drill)
+        return drill
+
+    yield make
+    for drill in drills:
+        drill.ctx.close()
+        for region in drill.ctx.regions.values():
+            region.platform.close()
+        drill.control.close()
+        drill.ctx.journal.close()
