@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,13 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
     drills: list[SimDrill] = []
 
     def make(
-        lost: int = 1, *, variant: str = "seed", settings: SimSettings | None = None, timeouts: Timeouts = FAST
+        lost: int = 1,
+        *,
+        variant: str = "seed",
+        settings: SimSettings | None = None,
+        timeouts: Timeouts = FAST,
+        gateway_auth: Callable[[dict[str, Any]], httpx.Auth] | None = None,
+        transport: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport,
     ) -> SimDrill:
         runtime = make_runtime(settings)
         endpoints = runtime.endpoints()
@@ -31,7 +38,11 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
             DrillParams(lost_region=lost, variant=variant),
             {r: SimPlatform(r, endpoints) for r in (0, 1)},
             journal,
-            options=ClientOptions(gateway_auth=httpx.BasicAuth("demo", "demo"), timeout=10),
+            options=ClientOptions(
+                gateway_auth=gateway_auth(endpoints) if gateway_auth else httpx.BasicAuth("demo", "demo"),
+                timeout=10,
+                transport=transport,
+            ),
             timeouts=timeouts,
         )
         drill = SimDrill(ctx, runtime, httpx.Client(base_url=endpoints["control"], timeout=10))

@@ -1,0 +1,47 @@
+"""The journal records that frame a drill: who ran what, where, against which versions, and how it ended."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from typing import Any
+
+from drill.api.errors import ApiError
+from drill.procedure.catalog import steps
+from drill.procedure.context import DrillContext
+
+
+def versions(ctx: DrillContext) -> dict[str, Any]:
+    """Versions as the surviving gateway reports them; unreadable versions are recorded as such, not guessed."""
+    try:
+        topology = ctx.surviving.gateway.topology()
+    except ApiError as exc:
+        return {"error": str(exc)}
+    return {
+        "gateway": topology.gateway_version,
+        "brokers": sorted({b.version for b in topology.brokers}),
+    }
+
+
+def begin(ctx: DrillContext, *, target: str, operator: str | None = None) -> dict[str, Any]:
+    p = ctx.params
+    return ctx.journal.drill_start(
+        target=target,
+        lost_region=p.lost_region,
+        contexts={str(r): h.platform.description for r, h in ctx.regions.items()},
+        versions=versions(ctx),
+        chart_version={str(r): h.platform.chart_version for r, h in ctx.regions.items()},
+        operator=operator or getpass.getuser(),
+        host=socket.gethostname(),
+        procedure=[s.id for s in steps(ctx.params.variant)],
+        variant=p.variant,
+        shape={
+            "clusterSize": p.shape.cluster_size,
+            "partitions": p.shape.partitions,
+            "replicationFactor": p.shape.replication_factor,
+        },
+    )
+
+
+def finish(ctx: DrillContext, *, verdict: str, error: str | None = None) -> dict[str, Any]:
+    return ctx.journal.drill_end(verdict=verdict, error=error)
