@@ -70,6 +70,13 @@ def _positive_even(ctx: click.Context, param: click.Parameter, value: int) -> in
 @click.option("--endpoints-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the endpoints here.")
 @click.option("--username", default="demo", show_default=True, help="Basic-auth user of the v2 API.")
 @click.option("--password", default="demo", show_default=True, help="Basic-auth password of the v2 API.")
+@click.option(
+    "--auth",
+    type=click.Choice(["basic", "none", "oidc"]),
+    default="basic",
+    show_default=True,
+    help="v2 API authentication; oidc also serves a client-credentials token endpoint (client drill/drill-secret).",
+)
 @click.option("--for-seconds", type=click.FloatRange(min=0), default=None, help="Stop after this long (for scripts).")
 def sim_up(
     cluster_size: int,
@@ -81,6 +88,7 @@ def sim_up(
     endpoints_file: Path | None,
     username: str,
     password: str,
+    auth: str,
     for_seconds: float | None,
 ) -> None:
     """Serve a healthy dual-region deployment in the foreground until interrupted."""
@@ -100,6 +108,7 @@ def sim_up(
         exporting_response=exporting_response,
         username=username,
         password=password,
+        auth=auth,
     )
     started = time.perf_counter()
     try:
@@ -138,10 +147,15 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
         table.add_row(str(region), urls["gateway"], urls["management"], urls["elasticsearch"])
     console.print(table)
     console.print(f"control API: {endpoints['control']}   (GET /state, POST /regions/1/lose, ...)")
+    if "identity" in endpoints:
+        console.print(
+            f"OIDC token endpoint: {endpoints['identity']}/oauth/token   "
+            f"(client {settings.oidc_client_id} / {settings.oidc_client_secret})"
+        )
     console.print(
         f"clusterSize {settings.cluster_size}, partitions {settings.partitions}, "
         f"replicationFactor {settings.replication_factor}, time scale {settings.time_scale}"
-        f"; v2 API user {settings.username}"
+        + (f"; v2 API user {settings.username}" if settings.auth == "basic" else f"; v2 API auth {settings.auth}")
     )
     if path is not None:
         console.print(f"endpoints written to {path}")

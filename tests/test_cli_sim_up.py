@@ -105,3 +105,34 @@ def test_a_replication_factor_above_the_cluster_size_is_a_usage_error() -> None:
     assert "--replication-factor" in result.stderr
     assert "must be at most --cluster-size (8), got 9" in result.stderr
     assert "simulator stopped" not in result.stdout
+
+
+def test_sim_up_with_oidc_serves_a_token_endpoint_the_gateway_honours(tmp_path: Path) -> None:
+    endpoints_file = tmp_path / "e.json"
+    process = subprocess.Popen(
+        [*SIM_UP, "--auth", "oidc", "--endpoints-file", str(endpoints_file), "--for-seconds", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=CLI_ENV,
+    )
+    try:
+        endpoints = wait_for_file(endpoints_file, process)
+        gateway = f"{endpoints['region0']['gateway']}/v2/topology"
+        token = httpx.post(
+            f"{endpoints['identity']}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "drill", "client_secret": "drill-secret"},
+            timeout=5.0,
+        ).json()["access_token"]
+        with_token = httpx.get(gateway, headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
+        with_basic = httpx.get(gateway, auth=("demo", "demo"), timeout=5.0)
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=EXIT_WAIT_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=EXIT_WAIT_SECONDS)
+    assert (with_token.status_code, with_basic.status_code) == (200, 401)
+    assert f"OIDC token endpoint: {endpoints['identity']}/oauth/token" in stdout
+    assert "v2 API auth oidc" in stdout
