@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drill.api.errors import ApiError
+from drill.api.errors import ApiError, HttpStatusError
 from drill.api.waits import wait_until
 from drill.platform.base import PlatformError
 from drill.procedure import observe, shell
@@ -198,6 +198,7 @@ class PauseExporting(Step):
         checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
         checks.append(no_pending_change(ctx))
         checks.append(members(ctx, p.surviving_brokers))
+        checks.append(healthy_partitions(ctx, replicas=p.shape.replicas_per_region))
         return checks
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
@@ -208,6 +209,24 @@ class PauseExporting(Step):
             return observe.stays_unexported(ctx, ctx.surviving, key, name)
 
         return [observed(name, "not exported", prove)]
+
+
+def _no_backup_yet(ctx: DrillContext) -> Check:
+    """ "No backup is in progress": and none of this name exists, or the snapshot call would fail half-way."""
+    repo, snapshot = ctx.params.repository.name, ctx.params.snapshot_name
+    name = f"no snapshot {snapshot} in {repo} yet, none in progress"
+
+    def observe_snapshots() -> Check:
+        try:
+            found = {s.snapshot: s.state for s in ctx.surviving.es.snapshots(repo)}
+        except HttpStatusError as exc:
+            if exc.status != 404:  # an unregistered repository holds nothing yet
+                raise
+            found = {}
+        clashing = {k: v for k, v in found.items() if k == snapshot or v == "IN_PROGRESS"}
+        return holds(name, {}, clashing, not clashing)
+
+    return observed(name, {}, observe_snapshots)
 
 
 class BackupAndRestore(Step):
@@ -239,18 +258,13 @@ class BackupAndRestore(Step):
         checks += operate_tasklist(ctx, on=False, regions=ctx.both())
         checks.append(no_camunda_indices(ctx.recreated))
         name = "surviving Elasticsearch healthy"
-        checks.append(
-            observed(
-                name,
-                "green or yellow",
-                lambda: holds(
-                    name,
-                    "green or yellow",
-                    ctx.surviving.es.health().status,
-                    ctx.surviving.es.health().status in ("green", "yellow"),
-                ),
-            )
-        )
+
+        def healthy() -> Check:
+            status = ctx.surviving.es.health().status
+            return holds(name, "green or yellow", status, status in ("green", "yellow"))
+
+        checks.append(observed(name, "green or yellow", healthy))
+        checks.append(_no_backup_yet(ctx))
         return checks
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
