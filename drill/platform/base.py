@@ -12,14 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-BODY_EXCERPT = 300
-
-
-def excerpt(text: str, limit: int = BODY_EXCERPT) -> str:
-    """Output fit for one error line: whitespace collapsed, cut at `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit] + "…"
-
 
 class PlatformError(Exception):
     """A platform operation did not do what the procedure needs.

@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from drill.platform.base import PlatformError, excerpt
+from drill.api.errors import excerpt
+from drill.platform.base import PlatformError
 
 RUNNER = "local command"
 KILL_GRACE_SECONDS = 5.0

@@ -24,6 +24,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from drill.api.errors import excerpt
 from drill.platform.base import (
     HelmRequest,
     HelmResult,
@@ -32,7 +33,6 @@ from drill.platform.base import (
     PodInfo,
     RegionUnreachable,
     ServiceUrls,
-    excerpt,
 )
 from drill.platform.commands import CommandResult, CommandRunner, detect_helm_major
 from drill.platform.helm_values import (

@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import IO, Protocol
 
-from drill.platform.base import PlatformError, excerpt
+from drill.api.errors import excerpt
+from drill.platform.base import PlatformError
 
 FORWARDING = re.compile(r"^Forwarding from 127\.0\.0\.1:(?P<local>\d+) -> (?P<remote>\d+)\s*$")
 STOP_GRACE_SECONDS = 3.0

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from drill.api.errors import excerpt
 from drill.platform.base import (
     HelmRequest,
     HelmResult,
@@ -22,7 +23,6 @@ from drill.platform.base import (
     PodInfo,
     RegionUnreachable,
     ServiceUrls,
-    excerpt,
 )
 from drill.platform.helm_values import ValuesFileError, load_values_files, merge_values, split_set_argument
 
