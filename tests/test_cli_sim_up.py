@@ -44,17 +44,21 @@ def wait_for_file(path: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
     raise AssertionError(f"no endpoints file at {path} (exit code {process.poll()})")
 
 
-@pytest.fixture
-def sim_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    endpoints_file = tmp_path / "e.json"
-    process = subprocess.Popen(
-        [*SIM_UP, "--endpoints-file", str(endpoints_file), "--for-seconds", "20"],
+def start_sim_up(endpoints_file: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*SIM_UP, *args, "--endpoints-file", str(endpoints_file), "--for-seconds", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO_ROOT,
         env=CLI_ENV,
     )
+
+
+@pytest.fixture
+def sim_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    endpoints_file = tmp_path / "e.json"
+    process = start_sim_up(endpoints_file)
     try:
         yield process, endpoints_file
     finally:
@@ -109,14 +113,7 @@ def test_a_replication_factor_above_the_cluster_size_is_a_usage_error() -> None:
 
 def test_sim_up_with_oidc_serves_a_token_endpoint_the_gateway_honours(tmp_path: Path) -> None:
     endpoints_file = tmp_path / "e.json"
-    process = subprocess.Popen(
-        [*SIM_UP, "--auth", "oidc", "--endpoints-file", str(endpoints_file), "--for-seconds", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-        env=CLI_ENV,
-    )
+    process = start_sim_up(endpoints_file, "--auth", "oidc")
     try:
         endpoints = wait_for_file(endpoints_file, process)
         gateway = f"{endpoints['region0']['gateway']}/v2/topology"

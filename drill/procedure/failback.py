@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drill.api.errors import ApiError, HttpStatusError
+from drill.api.models import Topology
 from drill.api.waits import wait_until
 from drill.platform.base import PlatformError
 from drill.procedure import observe, shell
@@ -24,13 +25,13 @@ from drill.procedure.step import (
     converged,
     exporters,
     exporting_paused,
+    full_dual_region_topology,
     healthy_partitions,
     members,
     no_camunda_indices,
     no_pending_change,
     operate_tasklist,
     same_indices,
-    topology_shape,
 )
 
 
@@ -52,22 +53,17 @@ def _recreated_brokers_known(ctx: DrillContext) -> Check:
     name = "recreated brokers known to the gateway, without partitions"
     expected = {str(b): "no partitions" for b in lost}
 
-    def seen(topology_brokers: dict[int, int]) -> dict[str, str]:
+    def seen(topology: Topology) -> dict[str, str]:
+        held = {b.node_id: len(b.partitions) for b in topology.brokers}
         return {
-            str(b): "absent"
-            if b not in topology_brokers
-            else "no partitions"
-            if topology_brokers[b] == 0
-            else f"{topology_brokers[b]} partitions"
+            str(b): "absent" if b not in held else "no partitions" if held[b] == 0 else f"{held[b]} partitions"
             for b in lost
         }
 
-    topology, error = converged(
-        ctx, name, lambda t: seen({b.node_id: len(b.partitions) for b in t.brokers}) == expected
-    )
+    topology, error = converged(ctx, name, lambda t: seen(t) == expected)
     if topology is None:
         return holds(name, expected, f"could not observe: {error}", False)
-    return equal(name, expected, seen({b.node_id: len(b.partitions) for b in topology.brokers}))
+    return equal(name, expected, seen(topology))
 
 
 def _pods(ctx: DrillContext, handle: RegionHandle, *, brokers_ready: bool | None) -> list[Check]:
@@ -464,14 +460,7 @@ class AddBrokersBack(Step):
         return checks
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
-        p = ctx.params
-        shape = p.shape
-        checks = [
-            members(ctx, shape.brokers_of(0) + shape.brokers_of(1)),
-            no_pending_change(ctx),
-            topology_shape(ctx, shape.cluster_size, shape.replication_factor, shape.partitions),
-            healthy_partitions(ctx, replicas=shape.replication_factor, regions=(0, 1)),
-        ]
+        checks = full_dual_region_topology(ctx)
         checks += _pods(ctx, ctx.recreated, brokers_ready=True)
         name = "a new instance reaches both regions"
         try:

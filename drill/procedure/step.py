@@ -146,6 +146,17 @@ def topology_shape(ctx: DrillContext, cluster_size: int, replication_factor: int
     return observed("topology shape", expected, observe_shape)
 
 
+def full_dual_region_topology(ctx: DrillContext) -> list[Check]:
+    """Every broker a member, no change running, the original shape, RF healthy replicas in both regions."""
+    shape = ctx.params.shape
+    return [
+        members(ctx, shape.brokers_of(0) + shape.brokers_of(1)),
+        no_pending_change(ctx),
+        topology_shape(ctx, shape.cluster_size, shape.replication_factor, shape.partitions),
+        healthy_partitions(ctx, replicas=shape.replication_factor, regions=(0, 1)),
+    ]
+
+
 def exporting_paused(ctx: DrillContext) -> Check:
     """There is no API to read the pause; the probe created right after pausing must still be unexported."""
     key = ctx.memory.get("paused_probe")
