@@ -338,8 +338,13 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
 
 def verify_chain(path: Path) -> ChainReport:
     """Verify format, JSON, chain and seq of every line; raises JournalError naming the first bad line."""
+    return read_verified(path)[1]
+
+
+def read_verified(path: Path) -> tuple[list[dict[str, Any]], ChainReport]:
+    """Records and chain report from one read: what a report is made of and the head hash it cites."""
     records, last_hash = _scan(Path(path), _read(Path(path)))
-    return ChainReport(records=len(records), last_hash=last_hash)
+    return records, ChainReport(records=len(records), last_hash=last_hash)
 
 
 def _read(path: Path) -> bytes:

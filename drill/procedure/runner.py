@@ -12,7 +12,7 @@ from typing import Any
 
 from drill.api.errors import ApiError
 from drill.platform.base import PlatformError
-from drill.procedure.actions import OutcomeError
+from drill.procedure.actions import Action, OutcomeError
 from drill.procedure.checks import ActionFailed, Check, StepFailed, StepRefused
 from drill.procedure.context import DrillContext
 from drill.procedure.step import Step
@@ -47,44 +47,107 @@ def check_current(ctx: DrillContext, step: Step) -> list[Check]:
     return checks
 
 
+class StepRun:
+    """One step run in phases, so Gherkin can check the current state (Given), act (When) and verify (Then) in
+    separate step functions while the journal brackets the whole step and attributes every request to it.
+
+    Call `begin`, then `current`, `act` and `desired` in that order (each raises when its phase does not hold),
+    and always `end` with the exception that stopped the step, if any.
+    """
+
+    def __init__(self, ctx: DrillContext, step: Step) -> None:
+        self.ctx, self.step = ctx, step
+        self.result = StepResult(step.id, step.title)
+        self._started: float | None = None
+        self._outer: str | None = None
+
+    def begin(self) -> None:
+        if self._started is not None:
+            raise RuntimeError(f"step {self.step.id} has already begun")
+        self._outer = self.ctx.journal.current_step
+        self.ctx.journal.step_start(self.step.id, self.step.title)
+        self.ctx.journal.current_step = self.step.id
+        self._started = time.monotonic()
+
+    def current(self) -> list[Check]:
+        self.result.current = check_current(self.ctx, self.step)
+        failing = [c for c in self.result.current if not c.passed]
+        if failing:
+            raise StepRefused(self.step.id, failing)
+        return self.result.current
+
+    def act(self, actions: list[Action] | None = None) -> list[dict[str, Any]]:
+        """Run the step's actions (or the given ones, e.g. a marker count the feature file names) in order."""
+        for action in self.step.actions(self.ctx.params) if actions is None else actions:
+            self.result.actions.append(
+                {"action": action.describe(), "output": _run_action(self.ctx, self.step, action)}
+            )
+        return self.result.actions
+
+    def desired(self) -> list[Check]:
+        self.result.desired = self.step.verify_desired(self.ctx)
+        _record(self.ctx, self.step, "desired", self.result.desired)
+        failing = [c for c in self.result.desired if not c.passed]
+        if failing:
+            raise StepFailed(self.step.id, failing)
+        return self.result.desired
+
+    def end(self, error: BaseException | None = None) -> StepResult:
+        started = self._started if self._started is not None else time.monotonic()
+        self.result.duration_s = time.monotonic() - started
+        status = "passed" if error is None else "refused" if isinstance(error, StepRefused) else "failed"
+        try:
+            self.ctx.journal.step_end(
+                self.step.id,
+                status,
+                duration_s=round(self.result.duration_s, 6),
+                error=None if error is None else _describe(error),
+            )
+        finally:
+            self.ctx.journal.current_step = self._outer
+        return self.result
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _run_action(ctx: DrillContext, step: Step, action: Action) -> dict[str, Any]:
+    started = time.monotonic()
+    ctx.journal.append("action", name=action.describe(), status="started")
+    try:
+        output = action.run(ctx)
+    except (ApiError, PlatformError, OutcomeError) as exc:
+        ctx.journal.append(
+            "action",
+            name=action.describe(),
+            status="failed",
+            error=str(exc),
+            duration_s=round(time.monotonic() - started, 3),
+        )
+        raise ActionFailed(step.id, action.describe(), exc) from exc
+    ctx.journal.append(
+        "action",
+        name=action.describe(),
+        status="completed",
+        output=output,
+        duration_s=round(time.monotonic() - started, 3),
+    )
+    return output
+
+
 def run_step(ctx: DrillContext, step: Step) -> StepResult:
     """Run one step; raises StepRefused, ActionFailed or StepFailed, after journaling why."""
-    result = StepResult(step.id, step.title)
-    started = time.monotonic()
-    with ctx.journal.step(step.id, step.title):
-        result.current = check_current(ctx, step)
-        failing = [c for c in result.current if not c.passed]
-        if failing:
-            raise StepRefused(step.id, failing)
-        for action in step.actions(ctx.params):
-            action_started = time.monotonic()
-            ctx.journal.append("action", name=action.describe(), status="started")
-            try:
-                output = action.run(ctx)
-            except (ApiError, PlatformError, OutcomeError) as exc:
-                ctx.journal.append(
-                    "action",
-                    name=action.describe(),
-                    status="failed",
-                    error=str(exc),
-                    duration_s=round(time.monotonic() - action_started, 3),
-                )
-                raise ActionFailed(step.id, action.describe(), exc) from exc
-            ctx.journal.append(
-                "action",
-                name=action.describe(),
-                status="completed",
-                output=output,
-                duration_s=round(time.monotonic() - action_started, 3),
-            )
-            result.actions.append({"action": action.describe(), "output": output})
-        result.desired = step.verify_desired(ctx)
-        _record(ctx, step, "desired", result.desired)
-        failing = [c for c in result.desired if not c.passed]
-        if failing:
-            raise StepFailed(step.id, failing)
-    result.duration_s = time.monotonic() - started
-    return result
+    run = StepRun(ctx, step)
+    run.begin()
+    try:
+        run.current()
+        run.act()
+        run.desired()
+    except BaseException as exc:
+        run.end(exc)
+        raise
+    return run.end()
 
 
 def run_steps(ctx: DrillContext, steps: list[Step]) -> list[StepResult]:

@@ -123,12 +123,14 @@ def failing(exc: StepError) -> dict[str, Any]:
 
 
 def assert_journaled_failure(drill: SimDrill, exc: StepError) -> list[dict[str, Any]]:
-    """The journal is still a valid chain and ends the step as failed with the error; returns the step's records."""
+    """The journal is still a valid chain and ends the step as refused (current state) or failed, with the error;
+    returns the step's records."""
     report = verify_chain(drill.ctx.journal.path)
     assert report.records == len(drill.records())
     run = last_run(drill, exc.step_id)
     end = run[-1]
-    assert (end["kind"], end["status"]) == ("step_end", "failed")
+    status = "refused" if isinstance(exc, StepRefused) else "failed"
+    assert (end["kind"], end["status"]) == ("step_end", status)
     assert end["error"] == f"{type(exc).__name__}: {exc}"
     return run
 
