@@ -28,23 +28,12 @@ from drill.procedure.step import (
     full_dual_region_topology,
     healthy_partitions,
     members,
+    namespace_clean,
     no_camunda_indices,
     no_pending_change,
     operate_tasklist,
     same_indices,
 )
-
-
-def _namespace_clean(handle: RegionHandle) -> Check:
-    name = f"region {handle.region}'s namespace is clean (no release, no volumes)"
-    expected: dict[str, object] = {"reachable": True, "release": None, "volumes": []}
-
-    def observe_namespace() -> Check:
-        state = handle.platform.namespace_state()
-        actual = {"reachable": state.reachable, "release": state.release, "volumes": list(state.volumes)}
-        return equal(name, expected, actual)
-
-    return observed(name, expected, observe_namespace)
 
 
 def _recreated_brokers_known(ctx: DrillContext) -> Check:
@@ -124,7 +113,7 @@ class DeployRecreatedRegion(Step):
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = [_namespace_clean(ctx.recreated), members(ctx, p.surviving_brokers, "standalone cluster members")]
+        checks = [namespace_clean(ctx.recreated), members(ctx, p.surviving_brokers, "standalone cluster members")]
         checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
         checks += operate_tasklist(ctx, on=True, regions=(ctx.surviving,))
         return checks

@@ -7,7 +7,13 @@ from drill.procedure.context import DrillContext
 
 def lose_region(ctx: DrillContext) -> None:
     region = ctx.params.lost_region
-    ctx.journal.append("loss", region=region, event="lose", platform=ctx.recreated.platform.description)
+    ctx.journal.append(
+        "loss",
+        region=region,
+        surviving_region=ctx.params.surviving_region,
+        event="lose",
+        platform=ctx.recreated.platform.description,
+    )
     ctx.recreated.platform.lose_region()
     ctx.recreated.close()
 

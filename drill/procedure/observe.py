@@ -28,13 +28,17 @@ def probe_bpmn() -> bytes:
     return resources.files("drill.procedure").joinpath("resources", PROBE_RESOURCE).read_bytes()
 
 
+def ensure_probe_process(ctx: DrillContext, handle: RegionHandle) -> None:
+    """Deploy the probe process once per drill; both regions' gateways front the same cluster."""
+    if not ctx.memory.get("probe_deployed"):
+        handle.gateway.deploy(PROBE_RESOURCE, probe_bpmn())
+        ctx.memory["probe_deployed"] = True
+
+
 def create_probe(ctx: DrillContext, tag: str) -> str:
     """Start one probe instance in the surviving region (deploying the probe process once) and return its key."""
-    gateway = ctx.surviving.gateway
-    if not ctx.memory.get("probe_deployed"):
-        gateway.deploy(PROBE_RESOURCE, probe_bpmn())
-        ctx.memory["probe_deployed"] = True
-    instance = gateway.create_instance(ctx.params.probe_process_id, {"drillProbe": tag})
+    ensure_probe_process(ctx, ctx.surviving)
+    instance = ctx.surviving.gateway.create_instance(ctx.params.probe_process_id, {"drillProbe": tag})
     ctx.journal.note("probe instance created", tag=tag, processInstanceKey=instance.process_instance_key)
     return instance.process_instance_key
 

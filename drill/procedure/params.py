@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from drill.evidence.report.measures import Budgets
+
 REGIONS = 2
 VARIANTS = ("seed", "operate-last")
 SCHEMA_MANAGER_ENV = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA"
@@ -117,6 +119,9 @@ class DrillParams:
     snapshot_name: str = "failback"
     exporter_prefix: str = "camundaregion"
     probe_process_id: str = PROBE_PROCESS_ID
+    # A drill makes the loss happen (sim, kind); in an incident the region is gone and the drill only verifies it.
+    cause_loss: bool = True
+    budgets: Budgets = field(default_factory=Budgets)
 
     def __post_init__(self) -> None:
         if isinstance(self.lost_region, bool) or self.lost_region not in range(REGIONS):

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 from drill.api.errors import ApiError
+from drill.procedure import stages
 from drill.procedure.catalog import steps
 from drill.procedure.context import DrillContext
 
@@ -34,6 +35,8 @@ def begin(ctx: DrillContext, *, target: str, operator: str | None = None) -> dic
         operator=operator or getpass.getuser(),
         host=socket.gethostname(),
         procedure=[s.id for s in steps(ctx.params.variant)],
+        stages=[stages.describe(s, p) for s in stages.drill_sequence(p.variant)],
+        budgets=p.budgets.to_json(),
         variant=p.variant,
         shape={
             "clusterSize": p.shape.cluster_size,

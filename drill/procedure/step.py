@@ -198,3 +198,15 @@ def no_camunda_indices(handle: RegionHandle) -> Check:
 
 def operate_tasklist(ctx: DrillContext, *, on: bool, regions: tuple[RegionHandle, ...]) -> list[Check]:
     return [check for handle in regions for check in observe.operate_tasklist(ctx, handle, on=on)]
+
+
+def namespace_clean(handle: RegionHandle) -> Check:
+    name = f"region {handle.region}'s namespace is clean (no release, no volumes)"
+    expected: dict[str, object] = {"reachable": True, "release": None, "volumes": []}
+
+    def observe_namespace() -> Check:
+        state = handle.platform.namespace_state()
+        actual = {"reachable": state.reachable, "release": state.release, "volumes": list(state.volumes)}
+        return equal(name, expected, actual)
+
+    return observed(name, expected, observe_namespace)
