@@ -93,6 +93,7 @@ class DeployRecreatedRegion(Step):
     id = "failback-1"
     title = "Deploy Camunda 8 in the newly created region"
     phase = "failback"
+    when = "Camunda is installed in the recreated region with Operate and Tasklist disabled"
     current_state = (
         "A standalone region with a fully functional Camunda 8 setup, Operate and Tasklist included.",
         "The recreated region holds no Camunda deployment and no persistent volumes.",
@@ -133,6 +134,7 @@ class DeactivateOperateTasklist(Step):
     id = "failback-2"
     title = "Deactivate Operate / Tasklist in active region by re-deploying"
     phase = "failback"
+    when = "the surviving region is re-deployed with Operate and Tasklist disabled"
     current_state = (
         "The recovered region is deployed with Operate and Tasklist disabled.",
         "Users can still reach Operate / Tasklist in the surviving region.",
@@ -163,6 +165,7 @@ class PauseExporting(Step):
     id = "failback-3"
     title = "Pause Camunda exporters to Elasticsearch"
     phase = "failback"
+    when = "exporting is paused in the surviving region"
     current_state = (
         "A functioning Orchestration Cluster in the surviving region, exporting to its Elasticsearch.",
         "Non-participating brokers in the recreated region; Operate and Tasklist off in both regions.",
@@ -218,6 +221,7 @@ class BackupAndRestore(Step):
     id = "failback-4"
     title = "Create and restore Elasticsearch backup"
     phase = "failback"
+    when = "a snapshot of the surviving Elasticsearch is taken and restored in the recreated region"
     current_state = (
         "Reachable by end users but not processing new instances nor reflecting user changes.",
         "No backup is in progress.",
@@ -295,6 +299,7 @@ class StartOperateTasklist(Step):
     id = "failback-5"
     title = "Start Operate and Tasklist again"
     phase = "failback"
+    when = "the surviving region is re-deployed with Operate and Tasklist enabled"
     current_state = (
         "Camunda 8 remains unreachable by end users while functionality is restored.",
         "The backup has been created and restored to the recreated region.",
@@ -336,6 +341,7 @@ class InitializeExporter(Step):
     id = "failback-6"
     title = "Initialize new Camunda exporter to the recreated region"
     phase = "failback"
+    when = "the exporter to the recreated region's Elasticsearch is enabled"
     current_state = ("Reachable to end users, but not exporting any data.",)
     desired_state = (
         "A new exporter to the recreated region, initialised from the surviving region's exporter.",
@@ -371,6 +377,7 @@ class ResumeExporting(Step):
     id = "failback-7"
     title = "Reactivate Camunda exporter"
     phase = "failback"
+    when = "exporting is resumed in the surviving region"
     current_state = (
         "Reachable to end users, but not exporting any data.",
         "Exporters are enabled for both regions, with the operation confirmed to be completed.",
@@ -415,6 +422,7 @@ class AddBrokersBack(Step):
     id = "failback-8"
     title = "Add new brokers to the Zeebe cluster"
     phase = "failback"
+    when = "the recreated brokers are added to the Zeebe cluster with the original replication factor"
     current_state = (
         "Running in two regions, but not yet utilising all Zeebe brokers.",
         "Elasticsearch exporters enabled.",

@@ -30,6 +30,7 @@ class RemoveLostBrokers(Step):
     id = "failover-1"
     title = "Remove lost brokers from Zeebe cluster in the surviving region"
     phase = "failover"
+    when = "the lost brokers are force-removed from the Zeebe cluster"
     current_state = (
         "One of the regions is fully lost: its brokers are unreachable.",
         "Zeebe is unable to process new requests due to losing the quorum.",
@@ -107,6 +108,7 @@ class DisableLostExporter(Step):
     id = "failover-2"
     title = "Configure Zeebe to disable the Elastic exporter to the lost region"
     phase = "failover"
+    when = "the exporter to the lost region's Elasticsearch is disabled"
     current_state = (
         "Zeebe brokers in the surviving region still point to the lost region's Elasticsearch.",
         "Zeebe cannot continue exporting data; regular interaction with Camunda 8 is not restored.",

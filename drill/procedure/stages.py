@@ -95,6 +95,7 @@ class RegionLoss(Step):
     id = "region-loss"
     title = "The lost region goes down"
     phase = "drill"
+    when = "the lost region goes down"
     current_state = ("Markers written before the loss are acknowledged by Zeebe.",)
     desired_state = ("The lost region's brokers are unreachable from the surviving region.",)
 
@@ -161,6 +162,7 @@ class RegionRecreate(Step):
     id = "region-recreate"
     title = "An empty region replaces the lost one"
     phase = "drill"
+    when = "an empty replacement region is provided"
     current_state = ("The surviving region runs alone: only its brokers are cluster members.",)
     desired_state = ("The recreated region is reachable and its namespace is clean: no release, no volumes.",)
 

@@ -25,6 +25,9 @@ class Step(ABC):
     id: ClassVar[str]
     title: ClassVar[str]
     phase: ClassVar[str]
+    # The action in words, as the feature file's When line says it; empty where the feature words it with numbers
+    # or has no When (a stage that only observes).
+    when: ClassVar[str] = ""
     current_state: ClassVar[tuple[str, ...]]
     desired_state: ClassVar[tuple[str, ...]]
     # Where the drill corrects the official document or proves what it only states.

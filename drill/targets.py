@@ -1,0 +1,122 @@
+"""Where a drill runs: the embedded simulator, two kind clusters, or two existing kube contexts.
+
+A target hands the procedure one Platform per region and says whether the drill may cause the loss itself (sim,
+kind) or only verify one that has happened (kube). Nothing above this module knows which target it talks to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from drill.platform.base import Platform
+from drill.procedure.params import ParameterError, Timeouts
+
+TARGETS = ("sim", "kind", "kube")
+KIND_CONTEXTS = ("kind-c8-region0", "kind-c8-region1")
+DEFAULT_NAMESPACES = ("camunda-region0", "camunda-region1")
+# The simulator at time scale 0 finishes any work at the next observation: a healthy drill never waits, a broken
+# one fails within these bounds rather than a real cluster's.
+SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0.2, snapshot=30, readiness=10, health=10)
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    target: str = "sim"
+    contexts: tuple[str, str] | None = None
+    namespaces: tuple[str, str] = DEFAULT_NAMESPACES
+    release_name: str = "camunda"
+    chart_version: str | None = None
+    values_files: Sequence[Path] = ()
+    time_scale: float = 0.0
+    gateway_user: str = "demo"
+    gateway_password: str = "demo"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ParameterError(f"Expected target {', '.join(TARGETS)}, got {self.target!r}")
+        if self.target == "kube" and self.contexts is None:
+            raise ParameterError("Expected one kube context per region for target kube (--context0, --context1)")
+        if self.contexts is not None and self.contexts[0] == self.contexts[1]:
+            raise ParameterError(f"Expected two different kube contexts, got {self.contexts[0]!r} twice")
+        if isinstance(self.time_scale, bool) or not isinstance(self.time_scale, int | float) or self.time_scale < 0:
+            raise ParameterError(f"Expected a time scale >= 0, got {self.time_scale!r}")
+
+    @property
+    def kube_contexts(self) -> tuple[str, str]:
+        return self.contexts or KIND_CONTEXTS
+
+
+@dataclass
+class OpenTarget:
+    name: str
+    platforms: dict[int, Platform]
+    cause_loss: bool
+    timeouts: Timeouts
+    gateway_auth: httpx.Auth | None
+    contexts: dict[int, str] = field(default_factory=dict)
+    _closers: list[object] = field(default_factory=list)
+
+    def close(self) -> None:
+        for platform in self.platforms.values():
+            platform.close()
+        for closer in self._closers:
+            close = getattr(closer, "close", None)
+            if close is not None:
+                close()
+
+
+def open_target(options: TargetOptions) -> OpenTarget:
+    auth = httpx.BasicAuth(options.gateway_user, options.gateway_password)
+    if options.target == "sim":
+        return _open_sim(options, auth)
+    from drill.platform.kube import KubePlatform  # the kubernetes client loads only for cluster targets
+
+    contexts = options.kube_contexts
+    platforms: dict[int, Platform] = {
+        region: KubePlatform(
+            region,
+            context=contexts[region],
+            namespace=options.namespaces[region],
+            release_name=options.release_name,
+            chart_version=options.chart_version,
+            values_files=options.values_files,
+        )
+        for region in (0, 1)
+    }
+    return OpenTarget(
+        options.target,
+        platforms,
+        cause_loss=options.target == "kind",
+        timeouts=Timeouts(),
+        gateway_auth=auth,
+        contexts=dict(enumerate(contexts)),
+    )
+
+
+def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
+    from drill.platform.sim import SimPlatform
+    from drill.sim.model.deployment import SimSettings
+    from drill.sim.runtime import SimRuntime
+
+    runtime = SimRuntime(
+        SimSettings(
+            time_scale=options.time_scale,
+            release_name=options.release_name,
+            namespaces=options.namespaces,
+            username=options.gateway_user,
+            password=options.gateway_password,
+        )
+    )
+    endpoints = runtime.endpoints()
+    return OpenTarget(
+        "sim",
+        {region: SimPlatform(region, endpoints) for region in (0, 1)},
+        cause_loss=True,
+        timeouts=SIM_TIMEOUTS if options.time_scale == 0 else Timeouts(),
+        gateway_auth=auth,
+        _closers=[runtime],
+    )

@@ -1,0 +1,25 @@
+"""The drill's marker instances, in words with numbers and region roles."""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, when
+
+from drill.procedure.continuity import WriteMarkers
+from drill.procedure.stages import BEFORE_LOSS, FAILOVER
+from fixtures.drill_session import DrillSession
+from steps.parsers import PARSE_TYPES
+
+MARKER_STAGES = {"steady-before": BEFORE_LOSS, "failover-markers": FAILOVER}
+
+
+@when(
+    parsers.cfparse(
+        "the drill writes {count:Count} uniquely tagged marker instances through the {role:Role} region's gateway",
+        extra_types=PARSE_TYPES,
+    )
+)
+def write_markers(drill: DrillSession, count: int, role: str) -> None:
+    stage = drill.current_stage
+    if stage not in MARKER_STAGES:
+        raise ValueError(f"Expected markers to be written in {' or '.join(MARKER_STAGES)}, not in {stage}")
+    drill.act([WriteMarkers(count, MARKER_STAGES[stage], via=role)])
