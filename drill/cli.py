@@ -171,10 +171,6 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
     console.print(f"ready in {ready_s:.2f} s; Ctrl-C to stop")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 @main.command("plan")
 @click.option("--lost-region", type=click.Choice(["0", "1"]), required=True, help="The region that was lost.")
 @click.option(
@@ -264,3 +260,16 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise click.UsageError(f"values file {path}: expected a YAML mapping, got {type(doc).__name__}")
     return doc
+
+
+def _register() -> None:
+    from drill.cli_drill import report, run, verify
+
+    for command in (run, report, verify):
+        main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

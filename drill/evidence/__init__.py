@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from drill.evidence.http import JournalTransport
-from drill.evidence.journal import ChainReport, Journal, JournalError, read_journal, verify_chain
+from drill.evidence.journal import ChainReport, Journal, JournalError, NotAJournal, read_journal, verify_chain
 from drill.evidence.redaction import Redactor
 
-__all__ = ["ChainReport", "Journal", "JournalError", "JournalTransport", "Redactor", "read_journal", "verify_chain"]
+__all__ = [
+    "ChainReport",
+    "Journal",
+    "JournalError",
+    "JournalTransport",
+    "NotAJournal",
+    "Redactor",
+    "read_journal",
+    "verify_chain",
+]

@@ -39,6 +39,10 @@ class JournalError(Exception):
     """A journal cannot be created, continued or trusted; the message is one line naming the file and line."""
 
 
+class NotAJournal(JournalError):
+    """The file was never a c8-dr-drill journal (as opposed to one that was altered or cut short)."""
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of a successful verification (a failed one raises JournalError instead)."""
@@ -355,7 +359,7 @@ def _read(path: Path) -> bytes:
 
 
 def _not_ours(path: Path, why: str) -> JournalError:
-    return JournalError(f"{path}: not a c8-dr-drill journal: {why}")
+    return NotAJournal(f"{path}: not a c8-dr-drill journal: {why}")
 
 
 def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:

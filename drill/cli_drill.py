@@ -1,0 +1,220 @@
+"""`c8-drill run`, `report` and `verify`: the drill as users see it, and its evidence afterwards.
+
+Exit codes: 0 the drill passed (or the journal verifies); 1 the drill failed (or the journal was altered);
+2 bad input (options, a file that is not a journal); 3 the run timed out or was interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from drill.evidence.report.measures import Budgets
+
+console = Console()
+err_console = Console(stderr=True)
+EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
+MARKS = {"passed": "[green]✔ passed[/]", "failed": "[red]✘ failed[/]", "refused": "[red]✘ refused[/]"}
+
+
+class Progress:
+    """One line per stage as its records arrive; waits show as they are journaled, so long steps visibly move."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __call__(self, region: int, record: dict[str, Any]) -> None:
+        kind = record.get("kind")
+        prefix = f"[dim]lost {region}[/]"
+        if kind == "drill_start":
+            console.rule(f"drill: region {region} lost, target {record.get('target')}, variant {record.get('variant')}")
+        elif kind == "step_start":
+            console.print(f"{prefix} [bold]{record.get('step_id')}[/] {record.get('title')} …")
+        elif kind == "wait":
+            what, attempts, elapsed = record.get("what"), record.get("attempts"), record.get("elapsed_s")
+            console.print(f"{prefix}   waited {elapsed} s ({attempts} observations): {what}", highlight=False)
+        elif kind == "step_end":
+            mark = MARKS.get(str(record.get("status")), str(record.get("status")))
+            line = f"{prefix} [bold]{record.get('step_id')}[/] {mark} in {float(record.get('duration_s') or 0):.2f} s"
+            console.print(line)
+            if record.get("error"):
+                console.print(f"{prefix}     [red]{record.get('error')}[/]", highlight=False)
+        elif kind == "blocked":
+            console.print(f"{prefix} [bold]{record.get('step_id')}[/] [yellow]⊘ blocked[/] (not executed)")
+
+
+def _seconds(value: Any) -> str:
+    return "—" if not isinstance(value, int | float) else f"{value:.2f} s"
+
+
+def summary_table(reports: dict[int, dict[str, Any] | None], report_dir: Path) -> Table:
+    table = Table(title="c8-drill: drill summary", title_justify="left")
+    for column in ("lost", "verdict", "steps", "failover RTO / budget", "failback / budget", "RPO lost / budget"):
+        table.add_column(column)
+    for region, report in sorted(reports.items()):
+        if report is None:
+            table.add_row(str(region), "[red]no report[/]", "—", "—", "—", "—")
+            continue
+        steps = report["steps"]
+        rto, rpo = report["rto"], report["rpo"]
+        verdict = report["verdict"]
+        colour = "green" if verdict == "passed" else "red"
+        table.add_row(
+            str(region),
+            f"[{colour}]{verdict.upper()}[/]",
+            f"{sum(s['verdict'] == 'passed' for s in steps)}/{len(steps)}",
+            f"{_seconds(rto['failover_s'])} / {rto['failover_budget_s']:.0f} s {rto['failover_verdict']}",
+            f"{_seconds(rto['failback_s'])} / {rto['failback_budget_s']:.0f} s {rto['failback_verdict']}",
+            f"{rpo['markers_lost'] if rpo['markers_lost'] is not None else '—'} of {rpo['markers_written']} "
+            f"/ {rpo['budget_markers']} {rpo['verdict']}",
+        )
+    return table
+
+
+@click.command("run")
+@click.option("--target", type=click.Choice(["sim", "kind", "kube"]), default="sim", show_default=True)
+@click.option("--lost-region", type=click.Choice(["0", "1", "both"]), default="both", show_default=True)
+@click.option(
+    "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("drill-reports"), show_default=True
+)
+@click.option("--variant", type=click.Choice(["seed", "operate-last"]), default="seed", show_default=True)
+@click.option("--time-scale", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Simulator only.")
+@click.option("--context", "contexts", nargs=2, default=None, help="Kube contexts of region 0 and region 1.")
+@click.option("--namespace", "namespaces", nargs=2, default=("camunda-region0", "camunda-region1"), show_default=True)
+@click.option("--failover-budget", type=click.FloatRange(min=0, min_open=True), default=Budgets().failover_s)
+@click.option("--failback-budget", type=click.FloatRange(min=0, min_open=True), default=Budgets().failback_s)
+@click.option(
+    "--rpo-budget", type=click.IntRange(min=0), default=Budgets().rpo_markers, help="Markers that may be lost."
+)
+@click.option("--allow-production", multiple=True, metavar="CONTEXT", help="Allow destructive steps on this context.")
+@click.option("--features", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True)
+def run(
+    target: str,
+    lost_region: str,
+    report_dir: Path,
+    variant: str,
+    time_scale: float,
+    contexts: tuple[str, str] | None,
+    namespaces: tuple[str, str],
+    failover_budget: float,
+    failback_budget: float,
+    rpo_budget: int,
+    allow_production: tuple[str, ...],
+    features: Path | None,
+    max_minutes: float,
+) -> None:
+    """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
+    from drill import launch
+
+    if target == "kube" and not contexts:
+        raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
+    request = launch.RunRequest(
+        target=target,
+        lost_regions=(0, 1) if lost_region == "both" else (int(lost_region),),
+        report_dir=report_dir,
+        variant=variant,
+        time_scale=time_scale,
+        contexts=contexts,
+        namespaces=namespaces,
+        budgets={"failover_budget": failover_budget, "failback_budget": failback_budget, "rpo_budget": rpo_budget},
+        allow_production=allow_production,
+        features=features,
+        max_seconds=max_minutes * 60,
+    )
+    try:
+        finished = launch.run(request, Progress(target))
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    console.print(summary_table(finished.reports, report_dir))
+    _print_paths(finished, report_dir)
+    sys.exit(_exit_code(finished))
+
+
+def _print_paths(finished: Any, report_dir: Path) -> None:
+    from drill import launch
+
+    for region, report in sorted(finished.reports.items()):
+        if report is not None:
+            folder = report_dir / f"lost-region-{region}"
+            console.print(
+                f"lost region {region}: {folder / 'report.html'}  {folder / 'report.json'}  "
+                f"{folder / 'junit.xml'}  {folder / 'journal.jsonl'}"
+            )
+    console.print(f"Allure results: {report_dir / 'allure-results'}   pytest log: {finished.log}")
+    try:
+        html = launch.allure_html(report_dir / "allure-results", report_dir / "allure-report")
+    except Exception as exc:  # the drill's verdict stands; a missing Allure HTML is reported, not fatal
+        err_console.print(f"[yellow]Allure HTML report not made:[/] {exc}")
+        return
+    if html is not None:
+        console.print(f"Allure HTML report: {html}")
+
+
+def _exit_code(finished: Any) -> int:
+    if finished.timed_out or finished.interrupted:
+        err_console.print("[red]the drill was stopped before it ended[/] (timed out or interrupted)")
+        return EXIT_STOPPED
+    if finished.exit_code in (3, 4):  # pytest: internal error / usage error
+        err_console.print(f"[red]pytest could not run the drill[/] (exit {finished.exit_code}); see {finished.log}")
+        return EXIT_USAGE if finished.exit_code == 4 else EXIT_FAILED
+    reports = finished.reports.values()
+    if finished.exit_code == 0 and all(r is not None and r["verdict"] == "passed" for r in reports):
+        return 0
+    return EXIT_FAILED
+
+
+@click.command("report")
+@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Default: beside it.")
+def report(journal: Path, out: Path | None) -> None:
+    """Rebuild every report of a drill from its journal (after verifying its hash chain)."""
+    from drill import launch
+    from drill.evidence.journal import JournalError, NotAJournal
+    from drill.evidence.report.write import write_reports
+
+    out = out or journal.parent
+    try:
+        written = write_reports(journal, out, allure_results=out / "allure-results")
+    except NotAJournal as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except JournalError as exc:
+        err_console.print(f"[red]journal does not verify; no report made:[/] {exc}", highlight=False)
+        sys.exit(EXIT_FAILED)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    verdict = written.report["verdict"]
+    console.print(f"verdict: [bold]{verdict.upper()}[/] (region {written.report['lost_region']} lost)")
+    for name, path in written.paths.items():
+        console.print(f"{name}: {path}")
+    try:
+        html = launch.allure_html(out / "allure-results", out / "allure-report")
+    except Exception as exc:  # an optional report; its absence does not change the evidence
+        err_console.print(f"[yellow]Allure HTML report not made:[/] {exc}")
+    else:
+        if html is not None:
+            console.print(f"Allure HTML report: {html}")
+
+
+@click.command("verify")
+@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+def verify(journal: Path) -> None:
+    """Check a journal's hash chain; names the first broken record."""
+    from drill.evidence.journal import JournalError, NotAJournal, verify_chain
+
+    try:
+        chain = verify_chain(journal)
+    except NotAJournal as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except JournalError as exc:
+        err_console.print(f"[red]journal does NOT verify:[/] {exc}", highlight=False)
+        sys.exit(EXIT_FAILED)
+    console.print(f"journal verifies: {chain.records} records, head sha256 {chain.last_hash}", highlight=False)
