@@ -1,15 +1,18 @@
-# Two commands for a new user: `make sim` (serve the simulator) and `make test` (run every check).
+# Two commands for a new user: `make drill` (a drill on the simulator) and `make test` (run every check).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: sim test lint bench clean
+.PHONY: drill sim test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+drill: $(VENV)/.installed
+	$(BIN)/c8-drill run $(ARGS)
 
 sim: $(VENV)/.installed
 	$(BIN)/c8-drill sim up $(ARGS)

@@ -1,0 +1,130 @@
+"""`c8-drill run`, `report` and `verify` as a user runs them: one real drill on the simulator, then its evidence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from drill.cli import main
+from drill.evidence import verify_chain
+from drill.launch import JournalFollower, archive_previous
+
+REPORT_KEYS = {"target", "lost_region", "verdict", "started_at", "finished_at", "steps", "rto", "rpo", "journal"}
+
+
+@pytest.fixture(scope="module")
+def drill_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    report_dir = tmp_path_factory.mktemp("run") / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "drill.cli", "run", "--lost-region", "1", "--report-dir", str(report_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, report_dir
+
+
+def test_run_passes_on_the_simulator_and_writes_every_report(
+    drill_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    done, report_dir = drill_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASSED" in done.stdout and "16/16" in done.stdout
+    folder = report_dir / "lost-region-1"
+    report = json.loads((folder / "report.json").read_text())
+    assert report.keys() >= REPORT_KEYS
+    assert (report["target"], report["lost_region"], report["verdict"]) == ("sim", 1, "passed")
+    assert report["rpo"]["markers_lost"] == 0 and report["rpo"]["markers_written"] == 8
+    assert report["rto"]["verdict"] == "pass" and report["rto"]["failover_s"] <= report["rto"]["failover_budget_s"]
+    check = report["steps"][2]["checks"][0]
+    assert {"name", "phase", "expected", "actual", "verdict"} <= check.keys() and check["phase"] == "current"
+    assert {"id", "title", "verdict", "duration_s", "checks"} <= report["steps"][0].keys()
+    assert report["journal"]["head_sha256"] == verify_chain(folder / "journal.jsonl").last_hash
+    assert 'data-verdict="passed"' in (folder / "report.html").read_text()
+    assert "<testsuite" in (folder / "junit.xml").read_text()
+    assert list((report_dir / "allure-results").glob("*-result.json"))
+    assert not (report_dir / "lost-region-0").exists()  # only the region asked for
+
+
+def test_progress_shows_every_stage_as_the_journal_records_it(
+    drill_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    out = drill_run[0].stdout
+    for stage in ("steady-before", "region-loss", "failover-1", "failback-4", "failback-8", "steady-after"):
+        assert f"{stage} ✔ passed" in out
+
+
+def test_verify_accepts_the_journal_and_names_the_first_edited_record(
+    drill_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
+    journal = drill_run[1] / "lost-region-1" / "journal.jsonl"
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify", str(journal)])
+    assert ok.exit_code == 0 and verify_chain(journal).last_hash in ok.output
+    lines = journal.read_bytes().split(b"\n")
+    target = next(i for i, line in enumerate(lines) if b'"verdict":"fail"' not in line and b'"kind":"check"' in line)
+    lines[target] = lines[target].replace(b'"verdict":"pass"', b'"verdict":"fail"')
+    edited = tmp_path / "edited.jsonl"
+    edited.write_bytes(b"\n".join(lines))
+    bad = runner.invoke(main, ["verify", str(edited)])
+    assert bad.exit_code == 1
+    assert f"line {target + 2}" in bad.output and f"line {target + 1} was altered" in bad.output
+
+
+def test_report_rebuilds_the_reports_from_the_journal_alone(
+    drill_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
+    folder = drill_run[1] / "lost-region-1"
+    result = CliRunner().invoke(main, ["report", str(folder / "journal.jsonl"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.output
+    original = json.loads((folder / "report.json").read_text())
+    rebuilt = json.loads((tmp_path / "report.json").read_text())
+    assert rebuilt == original
+    assert (tmp_path / "report.html").read_text() == (folder / "report.html").read_text()
+    assert len(list((tmp_path / "allure-results").glob("*-result.json"))) == len(original["steps"]) + 3
+
+
+def test_report_refuses_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
+    stranger = tmp_path / "notes.txt"
+    stranger.write_text("hello\n")
+    result = CliRunner().invoke(main, ["report", str(stranger), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "not a c8-dr-drill journal" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_refuses_kube_without_contexts_before_doing_anything(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "--target", "kube", "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "--context" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_earlier_drill_is_archived_not_overwritten(tmp_path: Path) -> None:
+    folder = tmp_path / "lost-region-1"
+    folder.mkdir()
+    (folder / "journal.jsonl").write_text("evidence\n")
+    moved = archive_previous(folder)
+    assert moved is not None and (moved / "journal.jsonl").read_text() == "evidence\n"
+    assert not folder.exists()
+    folder.mkdir()
+    again = archive_previous(folder)
+    assert again is not None and again != moved and again.exists()
+    assert archive_previous(tmp_path / "absent") is None
+
+
+def test_the_follower_yields_only_complete_records(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    follower = JournalFollower(path)
+    assert list(follower.poll()) == []
+    path.write_bytes(b'{"kind":"a"}\n{"kind":')
+    assert [r["kind"] for r in follower.poll()] == ["a"]
+    with path.open("ab") as handle:
+        handle.write(b'"b"}\n')
+    assert [r["kind"] for r in follower.poll()] == ["b"]
+    assert list(follower.poll()) == []
