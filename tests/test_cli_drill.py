@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.browser import run_browser
 
 from drill.cli import main
 from drill.evidence import verify_chain
@@ -128,3 +129,12 @@ def test_the_follower_yields_only_complete_records(tmp_path: Path) -> None:
         handle.write(b'"b"}\n')
     assert [r["kind"] for r in follower.poll()] == ["b"]
     assert list(follower.poll()) == []
+
+
+def test_the_real_drills_report_renders_in_a_browser_with_its_verdict(
+    drill_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
+    page = drill_run[1] / "lost-region-1" / "report.html"
+    dom = run_browser(tmp_path, "--dump-dom", page.as_uri()).stdout
+    assert 'id="verdict"' in dom and 'data-verdict="passed"' in dom and "PASSED" in dom
+    assert "failback-8" in dom and "Add new brokers to the Zeebe cluster" in dom

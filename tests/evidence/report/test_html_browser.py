@@ -8,7 +8,6 @@ file it is given.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import run_browser
 
 from drill.evidence import Journal
 from drill.evidence.report.html import render_html
@@ -31,36 +31,6 @@ STAGES: list[dict[str, Any]] = [
     {"id": "failover-1", "title": "Remove lost brokers", "phase": "failover", "destructive": True},
     {"id": "failback-1", "title": "Deploy Camunda 8 in the recreated region", "phase": "failback", "destructive": True},
 ]
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("C8_DRILL_REQUIRE_BROWSER") == "1":
-        pytest.fail("C8_DRILL_REQUIRE_BROWSER=1 but neither chromium nor chromium-browser is on PATH")
-    pytest.skip("no chromium or chromium-browser on PATH (install chromium, or set C8_DRILL_REQUIRE_BROWSER=1)")
-
-
-def run_browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    assert result.returncode == 0, f"chromium exited {result.returncode}: {result.stderr[-2000:]}"
-    return result
 
 
 def failed_report_page(tmp_path: Path) -> Path:
