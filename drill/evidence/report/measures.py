@@ -60,8 +60,9 @@ def _first(records: Sequence[Mapping[str, Any]], kind: str, **match: Any) -> Map
     return None
 
 
-def failover_rto(records: Sequence[Mapping[str, Any]]) -> float | None:
-    """From the loss to the first marker that was created after it and seen in the surviving region."""
+def failover_end(records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The record that stops the failover clock: the first marker written after the loss and then seen in the
+    surviving region's Elasticsearch."""
     loss = _first(records, "loss", event="lose")
     if loss is None:
         return None
@@ -77,8 +78,17 @@ def failover_rto(records: Sequence[Mapping[str, Any]]) -> float | None:
             and record.get("tag") in written_after
             and record.get("region") == surviving
         ):
-            return seconds_between(loss["ts"], record["ts"])
+            return record
     return None
+
+
+def failover_rto(records: Sequence[Mapping[str, Any]]) -> float | None:
+    """From the loss to the first marker that was created after it and seen in the surviving region."""
+    loss = _first(records, "loss", event="lose")
+    end = failover_end(records)
+    if loss is None or end is None:
+        return None
+    return seconds_between(loss["ts"], end["ts"])
 
 
 def failback_window(records: Sequence[Mapping[str, Any]], failback_ids: Sequence[str]) -> float | None:

@@ -26,6 +26,8 @@ def _stages(start: Mapping[str, Any]) -> list[dict[str, Any]]:
     stages = start.get("stages")
     if isinstance(stages, list) and stages:
         return [dict(s) for s in stages if isinstance(s, Mapping) and "id" in s]
+    if not isinstance(start.get("procedure"), list):
+        raise ValueError("the drill_start record lists neither stages nor procedure steps: nothing to report on")
     return [{"id": step_id, "title": step_id, "phase": str(step_id).split("-")[0]} for step_id in start["procedure"]]
 
 
@@ -108,8 +110,11 @@ def _timeline(records: Sequence[Mapping[str, Any]], started_at: str) -> list[dic
             }
         )
 
+    rto_end = measures.failover_end(records)
     for record in records:
         kind = record.get("kind")
+        if record is rto_end:
+            add(record, f"failover RTO ends: marker {record.get('tag')} visible in region {record.get('region')}")
         if kind == "drill_start":
             add(record, f"drill started on target {record.get('target')}, losing region {record.get('lost_region')}")
         elif kind == "step_start":
