@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from types import FrameType
+from typing import Any
 
 import drill
 
@@ -143,11 +144,18 @@ def run(request: RunRequest, on_record: Callable[[int, dict[str, Any]], None]) -
         archive_previous(directory)
     log = request.report_dir / "pytest.log"
     followers = {r: JournalFollower(d / "journal.jsonl") for r, d in request.region_dirs().items()}
-    with open(log, "wb") as out:
-        child = subprocess.Popen(
-            request.pytest_argv(features), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        timed_out, interrupted = _follow(child, followers, on_record, request.max_seconds, out)
+    # SIGINT and SIGTERM (a CI job cancelled) both stop the drill the same way; set before the child starts, so
+    # it does not inherit an ignored SIGINT (as a background job from a script would) and can end cleanly.
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open(log, "wb") as out:
+            child = subprocess.Popen(
+                request.pytest_argv(features), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            timed_out, interrupted = _follow(child, followers, on_record, request.max_seconds)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     reports = {r: _load(d / "report.json") for r, d in request.region_dirs().items()}
     return Finished(child.returncode, timed_out, interrupted, log, reports)
 
@@ -157,7 +165,6 @@ def _follow(
     followers: dict[int, JournalFollower],
     on_record: Callable[[int, dict[str, Any]], None],
     max_seconds: float,
-    out: IO[bytes],
 ) -> tuple[bool, bool]:
     deadline = time.monotonic() + max_seconds
     timed_out = interrupted = False
@@ -177,9 +184,15 @@ def _follow(
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         interrupted = True
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the orderly stop short
         _stop(child)
     drain()
     return timed_out, interrupted
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,43 @@ def test_the_real_drills_report_renders_in_a_browser_with_its_verdict(
     dom = run_browser(tmp_path, "--dump-dom", page.as_uri()).stdout
     assert 'id="verdict"' in dom and 'data-verdict="passed"' in dom and "PASSED" in dom
     assert "failback-8" in dom and "Add new brokers to the Zeebe cluster" in dom
+
+
+def test_a_terminated_run_stops_the_drill_cleanly_and_keeps_its_evidence(tmp_path: Path) -> None:
+    """SIGTERM (a cancelled CI job) mid-step: the step ends failed, the journal ends and verifies, exit 3."""
+    report_dir = tmp_path / "reports"
+    journal = report_dir / "lost-region-1" / "journal.jsonl"
+    command = [sys.executable, "-m", "drill.cli", "run", "--lost-region", "1", "--time-scale", "1"]
+    parent = subprocess.Popen(
+        [*command, "--report-dir", str(report_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _started(journal, "failover-1"):
+            assert time.monotonic() < deadline, "failover-1 never started"
+            assert parent.poll() is None, parent.communicate()[0]
+            time.sleep(0.1)
+        parent.send_signal(signal.SIGTERM)
+        out, _ = parent.communicate(timeout=60)
+    finally:
+        parent.kill()
+    assert parent.returncode == 3, out
+    assert "stopped before it ended" in out
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    verify_chain(journal)
+    assert records[-1]["kind"] == "drill_end" and records[-1]["verdict"] == "failed"
+    ends = [r for r in records if r["kind"] == "step_end"]
+    assert (ends[-1]["step_id"], ends[-1]["status"]) == ("failover-1", "failed")
+    started = [r["step_id"] for r in records if r["kind"] == "step_start"]
+    assert started == ["steady-before", "region-loss", "failover-1"]
+    report = json.loads((journal.parent / "report.json").read_text())
+    assert report["verdict"] == "failed"
+
+
+def _started(journal: Path, step_id: str) -> bool:
+    try:
+        lines = journal.read_bytes().splitlines()
+    except FileNotFoundError:
+        return False
+    wanted = f'"step_id":"{step_id}"'.encode()
+    return any(b'"kind":"step_start"' in line and wanted in line for line in lines)
