@@ -70,8 +70,12 @@ def observed(name: str, expected: Any, observe: Callable[[], Check]) -> Check:
         return Check(name, expected, f"could not observe: {exc}", False)
 
 
-class StepError(Exception):
-    """A step stopped. `checks` are the ones that did not hold (empty when an action failed)."""
+class StepError(AssertionError):
+    """A step stopped. `checks` are the ones that did not hold (empty when an action failed).
+
+    An AssertionError, because a step that stops is a finding of the drill (a failed test in pytest and Allure),
+    not a broken harness.
+    """
 
     def __init__(self, step_id: str, message: str, checks: Sequence[Check] = ()) -> None:
         self.step_id, self.checks = step_id, tuple(checks)
