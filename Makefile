@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: drill sim test lint bench clean
+.PHONY: drill sim test test-docker lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/pytest
+
+# The heavier tier: region-loss modes against real local containers (needs Docker; see README).
+test-docker: $(VENV)/.installed
+	$(BIN)/pytest -m docker -p no:cacheprovider tests/kind
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/sim_bench.py

@@ -6,11 +6,13 @@ cannot drift apart; the places where the drill deliberately differs from the off
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from drill.procedure import shell
 from drill.procedure.catalog import steps
 from drill.procedure.params import DrillParams
+from drill.procedure.step import Step
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,17 @@ def prelude(params: DrillParams, setup: RunbookSetup) -> list[str]:
     return lines
 
 
-def render(params: DrillParams, setup: RunbookSetup | None = None) -> str:
+def render(
+    params: DrillParams,
+    setup: RunbookSetup | None = None,
+    *,
+    sequence: Sequence[Step] | None = None,
+    overrides: Mapping[str, list[str]] | None = None,
+) -> str:
+    """The runbook of `sequence` (default: the procedure's steps). `overrides` replaces a step's action lines with
+    the target's own commands, e.g. how kind loses a region in the chosen loss mode."""
     setup = setup or RunbookSetup()
+    overrides = overrides or {}
     out = prelude(params, setup)
     forwarded: set[str] = set()
 
@@ -60,11 +71,14 @@ def render(params: DrillParams, setup: RunbookSetup | None = None) -> str:
         forwarded.update(line for line in lines if shell.is_port_forward(line))
         return fresh
 
-    for step in steps(params.variant):
+    for step in steps(params.variant) if sequence is None else sequence:
         out += ["", f"## {step.id}: {step.title}"]
         out += [f"# current state: {line}" for line in step.current_state]
         out += [f"# desired state: {line}" for line in step.desired_state]
         out += [f"# drill: {note}" for note in step.notes]
+        if step.id in overrides:
+            out += ["", *overrides[step.id]]
+            continue
         for action in step.actions(params):
             out += ["", f"# {action.describe()}"]
             out += once(action.shell(params))
