@@ -264,8 +264,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 def _register() -> None:
     from drill.cli_drill import report, run, verify
+    from drill.cli_kind import kind
 
-    for command in (run, report, verify):
+    for command in (run, report, verify, kind):
         main.add_command(command)
 
 

@@ -50,7 +50,7 @@ ELASTICSEARCH_PORT = 9200
 HELM_GRACE_SECONDS = 60.0
 STATUS_TIMEOUT_SECONDS = 60.0
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-_UNREACHABLE_OUTPUT = ("kubernetes cluster unreachable", "connection refused", "no such host", "i/o timeout")
+UNREACHABLE_OUTPUT = ("kubernetes cluster unreachable", "connection refused", "no such host", "i/o timeout")
 
 
 class CoreApi(Protocol):
@@ -245,7 +245,7 @@ class KubePlatform:
         output = (result.stderr or result.stdout).strip()
         seen = f"exit code {result.exit_code}: {excerpt(output)}" if output else f"exit code {result.exit_code}"
         lowered = output.lower()
-        if any(marker in lowered for marker in _UNREACHABLE_OUTPUT):
+        if any(marker in lowered for marker in UNREACHABLE_OUTPUT):
             raise RegionUnreachable(self.description, operation, "exit code 0", seen)
         if "release: not found" in lowered:
             raise _Missing(self.description, operation, "exit code 0", seen)
