@@ -7,6 +7,7 @@ Exit codes: 0 the drill passed (or the journal verifies); 1 the drill failed (or
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,16 @@ def summary_table(reports: dict[int, dict[str, Any] | None], report_dir: Path) -
 @click.option("--allow-production", multiple=True, metavar="CONTEXT", help="Allow destructive steps on this context.")
 @click.option("--features", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True)
+@click.option(
+    "--loss-mode",
+    type=click.Choice(["uninstall", "stop-nodes", "partition"]),
+    default="uninstall",
+    show_default=True,
+    help="kind: how the region is lost.",
+)
+@click.option("--profile", type=click.Choice(["small", "procedure"]), default="small", show_default=True)
+@click.option("--snapshot-repo", type=click.Choice(["fs", "s3"]), default="fs", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print every command in order; run nothing.")
 def run(
     target: str,
     lost_region: str,
@@ -108,12 +119,20 @@ def run(
     allow_production: tuple[str, ...],
     features: Path | None,
     max_minutes: float,
+    loss_mode: str,
+    profile: str,
+    snapshot_repo: str,
+    dry_run: bool,
 ) -> None:
     """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
     from drill import launch
 
     if target == "kube" and not contexts:
         raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
+    if dry_run:
+        regions = (0, 1) if lost_region == "both" else (int(lost_region),)
+        click.echo(_dry_run(target, regions, variant, loss_mode, profile, snapshot_repo, report_dir), nl=False)
+        return
     request = launch.RunRequest(
         target=target,
         lost_regions=(0, 1) if lost_region == "both" else (int(lost_region),),
@@ -126,6 +145,9 @@ def run(
         allow_production=allow_production,
         features=features,
         max_seconds=max_minutes * 60,
+        loss_mode=loss_mode,
+        profile=profile,
+        snapshot_repo=snapshot_repo,
     )
     try:
         finished = launch.run(request, Progress(target))
@@ -134,6 +156,43 @@ def run(
     console.print(summary_table(finished.reports, report_dir))
     _print_paths(finished, report_dir)
     sys.exit(_exit_code(finished))
+
+
+def _dry_run(
+    target: str,
+    regions: tuple[int, ...],
+    variant: str,
+    loss_mode: str,
+    profile: str,
+    snapshot_repo: str,
+    report_dir: Path,
+) -> str:
+    """kind: the whole nightly sequence per lost region; other targets: the drill's runbook (they exist already)."""
+    from drill.procedure.params import DrillParams
+    from drill.procedure.runbook import render
+    from drill.procedure.stages import drill_sequence
+    from drill.targets import TargetOptions, kind_up_options, repository
+
+    options = TargetOptions(
+        target=target,
+        contexts=None if target != "kube" else ("$CLUSTER_0", "$CLUSTER_1"),
+        loss_mode=loss_mode,
+        profile=profile,
+        snapshot_repo=snapshot_repo,
+    )
+    repo = repository(options)
+    texts = []
+    for region in regions:
+        params = DrillParams(lost_region=region, variant=variant)
+        if repo is not None:
+            params = replace(params, repository=repo)
+        if target == "kind":
+            from drill.kind.dry_run import dry_run
+
+            texts.append(dry_run(params, loss_mode, kind_up_options(options), report_dir))
+        else:
+            texts.append(render(params, sequence=drill_sequence(variant)))
+    return "\n".join(texts)
 
 
 def _print_paths(finished: Any, report_dir: Path) -> None:

@@ -56,6 +56,9 @@ class RunRequest:
     allow_production: tuple[str, ...] = ()
     features: Path | None = None
     max_seconds: float = 7200.0
+    loss_mode: str = "uninstall"
+    profile: str = "small"
+    snapshot_repo: str = "fs"
 
     def region_dirs(self) -> dict[int, Path]:
         return {r: self.report_dir / f"lost-region-{r}" for r in self.lost_regions}
@@ -76,6 +79,9 @@ class RunRequest:
             "--clean-alluredir",
             "--namespace0", self.namespaces[0],
             "--namespace1", self.namespaces[1],
+            "--loss-mode", self.loss_mode,
+            "--profile", self.profile,
+            "--snapshot-repo", self.snapshot_repo,
         ]  # fmt: skip
         if self.contexts is not None:
             argv += ["--context0", self.contexts[0], "--context1", self.contexts[1]]

@@ -9,17 +9,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
+from drill.kind.loss import LOSS_MODES
 from drill.platform.base import Platform
-from drill.procedure.params import ParameterError, Timeouts
+from drill.platform.commands import CommandRunner
+from drill.procedure.params import ParameterError, Repository, Timeouts
 
 TARGETS = ("sim", "kind", "kube")
 KIND_CONTEXTS = ("kind-c8-region0", "kind-c8-region1")
 DEFAULT_NAMESPACES = ("camunda-region0", "camunda-region1")
 # The simulator at time scale 0 finishes any work at the next observation: a healthy drill never waits, a broken
 # one fails within these bounds rather than a real cluster's.
+if TYPE_CHECKING:
+    from drill.kind.plan import KindUpOptions
+    from drill.kind.topology import KindRegion
+
 SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0.2, snapshot=30, readiness=10, health=10)
 
 
@@ -34,6 +41,9 @@ class TargetOptions:
     time_scale: float = 0.0
     gateway_user: str = "demo"
     gateway_password: str = "demo"
+    loss_mode: str = "uninstall"  # kind only: how the drill loses a region (uninstall, stop-nodes, partition)
+    profile: str = "small"  # kind only: which fixtures/values profile the clusters were installed with
+    snapshot_repo: str = "fs"  # kind only: fs (a host directory in both clusters) or s3
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -44,6 +54,8 @@ class TargetOptions:
             raise ParameterError(f"Expected two different kube contexts, got {self.contexts[0]!r} twice")
         if isinstance(self.time_scale, bool) or not isinstance(self.time_scale, int | float) or self.time_scale < 0:
             raise ParameterError(f"Expected a time scale >= 0, got {self.time_scale!r}")
+        if self.loss_mode not in LOSS_MODES:
+            raise ParameterError(f"Expected a loss mode, one of {', '.join(LOSS_MODES)}; got {self.loss_mode!r}")
 
     @property
     def kube_contexts(self) -> tuple[str, str]:
@@ -58,6 +70,8 @@ class OpenTarget:
     timeouts: Timeouts
     gateway_auth: httpx.Auth | None
     contexts: dict[int, str] = field(default_factory=dict)
+    # Shared by both regions' platforms: its on_result hook is how every command reaches the journal.
+    runner: CommandRunner = field(default_factory=CommandRunner)
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -73,8 +87,11 @@ def open_target(options: TargetOptions) -> OpenTarget:
     auth = httpx.BasicAuth(options.gateway_user, options.gateway_password)
     if options.target == "sim":
         return _open_sim(options, auth)
+    if options.target == "kind":
+        return _open_kind(options, auth)
     from drill.platform.kube import KubePlatform  # the kubernetes client loads only for cluster targets
 
+    runner = CommandRunner()
     contexts = options.kube_contexts
     platforms: dict[int, Platform] = {
         region: KubePlatform(
@@ -84,16 +101,68 @@ def open_target(options: TargetOptions) -> OpenTarget:
             release_name=options.release_name,
             chart_version=options.chart_version,
             values_files=options.values_files,
+            runner=runner,
         )
         for region in (0, 1)
     }
     return OpenTarget(
         options.target,
         platforms,
-        cause_loss=options.target == "kind",
+        cause_loss=False,
         timeouts=Timeouts(),
         gateway_auth=auth,
         contexts=dict(enumerate(contexts)),
+        runner=runner,
+    )
+
+
+def kind_up_options(options: TargetOptions) -> KindUpOptions:
+    from drill.kind.plan import KindUpOptions
+
+    return KindUpOptions(
+        profile=options.profile,
+        snapshot_repo=options.snapshot_repo,
+        chart_version=options.chart_version or KindUpOptions().chart_version,
+        release_name=options.release_name,
+    )
+
+
+def _open_kind(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
+    """Two kind clusters made by `c8-drill kind up`; each region reinstalls with its own values files, and a
+    region lost by stopping its node comes back as a new cluster from the same config."""
+    from drill.kind.commands import execute
+    from drill.kind.loss import KindPlatform
+    from drill.kind.plan import recreate_cluster_plan, values_files
+    from drill.kind.topology import REGIONS
+
+    runner = CommandRunner()
+    up = kind_up_options(options)
+    platforms: dict[int, Platform] = {}
+    for kind_region in REGIONS:
+
+        def recreate(kind_region: KindRegion = kind_region) -> None:
+            execute(recreate_cluster_plan(kind_region, up), runner)
+
+        platforms[kind_region.region] = KindPlatform(
+            kind_region.region,
+            loss_mode=options.loss_mode,
+            nodes=(kind_region.node,),
+            recreate_cluster=recreate,
+            context=kind_region.context,
+            namespace=kind_region.namespace,
+            release_name=options.release_name,
+            chart_version=up.chart_version,
+            values_files=values_files(up, kind_region),
+            runner=runner,
+        )
+    return OpenTarget(
+        "kind",
+        platforms,
+        cause_loss=True,
+        timeouts=Timeouts(),
+        gateway_auth=auth,
+        contexts={r.region: r.context for r in REGIONS},
+        runner=runner,
     )
 
 
@@ -120,3 +189,12 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         gateway_auth=auth,
         _closers=[runtime],
     )
+
+
+def repository(options: TargetOptions) -> Repository | None:
+    """The snapshot repository the target provides, when it is not the procedure's S3 default."""
+    if options.target == "kind" and options.snapshot_repo == "fs":
+        from drill.kind.config import SNAPSHOT_NODE_DIR
+
+        return Repository(type="fs", settings={"location": SNAPSHOT_NODE_DIR})
+    return None

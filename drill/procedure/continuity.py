@@ -73,7 +73,7 @@ class WriteMarkers(Action):
     def shell(self, params: DrillParams) -> list[str]:
         body = {"processDefinitionId": params.probe_process_id, "variables": {MARKER_VARIABLE: f"<tag>-{self.stage}-N"}}
         return [
-            shell.port_forward(self.via, 8080),
+            shell.port_forward("recreated" if self.via == "lost" else "surviving", 8080),
             shell.curl("POST", "http://localhost:8080/v2/process-instances", body),
         ]
 
