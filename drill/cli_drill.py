@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,43 +17,41 @@ from rich.table import Table
 
 from drill.evidence.report.measures import Budgets
 
+if TYPE_CHECKING:
+    from drill.launch import Finished
+
 console = Console()
 err_console = Console(stderr=True)
 EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
 MARKS = {"passed": "[green]✔ passed[/]", "failed": "[red]✘ failed[/]", "refused": "[red]✘ refused[/]"}
 
 
-class Progress:
+def progress(region: int, record: dict[str, Any]) -> None:
     """One line per stage as its records arrive; waits show as they are journaled, so long steps visibly move."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-
-    def __call__(self, region: int, record: dict[str, Any]) -> None:
-        kind = record.get("kind")
-        prefix = f"[dim]lost {region}[/]"
-        if kind == "drill_start":
-            console.rule(f"drill: region {region} lost, target {record.get('target')}, variant {record.get('variant')}")
-        elif kind == "step_start":
-            console.print(f"{prefix} [bold]{record.get('step_id')}[/] {record.get('title')} …")
-        elif kind == "wait":
-            what, attempts, elapsed = record.get("what"), record.get("attempts"), record.get("elapsed_s")
-            console.print(f"{prefix}   waited {elapsed} s ({attempts} observations): {what}", highlight=False)
-        elif kind == "step_end":
-            mark = MARKS.get(str(record.get("status")), str(record.get("status")))
-            line = f"{prefix} [bold]{record.get('step_id')}[/] {mark} in {float(record.get('duration_s') or 0):.2f} s"
-            console.print(line)
-            if record.get("error"):
-                console.print(f"{prefix}     [red]{record.get('error')}[/]", highlight=False)
-        elif kind == "blocked":
-            console.print(f"{prefix} [bold]{record.get('step_id')}[/] [yellow]⊘ blocked[/] (not executed)")
+    kind = record.get("kind")
+    prefix = f"[dim]lost {region}[/]"
+    if kind == "drill_start":
+        console.rule(f"drill: region {region} lost, target {record.get('target')}, variant {record.get('variant')}")
+    elif kind == "step_start":
+        console.print(f"{prefix} [bold]{record.get('step_id')}[/] {record.get('title')} …")
+    elif kind == "wait":
+        what, attempts, elapsed = record.get("what"), record.get("attempts"), record.get("elapsed_s")
+        console.print(f"{prefix}   waited {elapsed} s ({attempts} observations): {what}", highlight=False)
+    elif kind == "step_end":
+        mark = MARKS.get(str(record.get("status")), str(record.get("status")))
+        line = f"{prefix} [bold]{record.get('step_id')}[/] {mark} in {float(record.get('duration_s') or 0):.2f} s"
+        console.print(line)
+        if record.get("error"):
+            console.print(f"{prefix}     [red]{record.get('error')}[/]", highlight=False)
+    elif kind == "blocked":
+        console.print(f"{prefix} [bold]{record.get('step_id')}[/] [yellow]⊘ blocked[/] (not executed)")
 
 
 def _seconds(value: Any) -> str:
     return "—" if not isinstance(value, int | float) else f"{value:.2f} s"
 
 
-def summary_table(reports: dict[int, dict[str, Any] | None], report_dir: Path) -> Table:
+def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
     table = Table(title="c8-drill: drill summary", title_justify="left")
     for column in ("lost", "verdict", "steps", "failover RTO / budget", "failback / budget", "RPO lost / budget"):
         table.add_column(column)
@@ -150,10 +148,10 @@ def run(
         snapshot_repo=snapshot_repo,
     )
     try:
-        finished = launch.run(request, Progress(target))
+        finished = launch.run(request, progress)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from exc
-    console.print(summary_table(finished.reports, report_dir))
+    console.print(summary_table(finished.reports))
     _print_paths(finished, report_dir)
     sys.exit(_exit_code(finished))
 
@@ -195,7 +193,7 @@ def _dry_run(
     return "\n".join(texts)
 
 
-def _print_paths(finished: Any, report_dir: Path) -> None:
+def _print_paths(finished: Finished, report_dir: Path) -> None:
     from drill import launch
 
     for region, report in sorted(finished.reports.items()):
@@ -215,7 +213,7 @@ def _print_paths(finished: Any, report_dir: Path) -> None:
         console.print(f"Allure HTML report: {html}")
 
 
-def _exit_code(finished: Any) -> int:
+def _exit_code(finished: Finished) -> int:
     if finished.timed_out or finished.interrupted:
         err_console.print("[red]the drill was stopped before it ended[/] (timed out or interrupted)")
         return EXIT_STOPPED

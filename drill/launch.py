@@ -15,12 +15,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import drill
+from drill.evidence.archive import archive_previous
 
 FEATURES_ENV = "C8_DRILL_FEATURES"
 POLL_S = 0.1
@@ -90,20 +90,6 @@ class RunRequest:
         for context in self.allow_production:
             argv += ["--allow-production", context]
         return argv
-
-
-def archive_previous(directory: Path) -> Path | None:
-    """Evidence is never overwritten: an earlier drill's directory is renamed with its modification time."""
-    if not directory.exists():
-        return None
-    stamp = datetime.fromtimestamp(directory.stat().st_mtime, UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = directory.with_name(f"{directory.name}.{stamp}")
-    suffix = 1
-    while target.exists():
-        target = directory.with_name(f"{directory.name}.{stamp}-{suffix}")
-        suffix += 1
-    directory.rename(target)
-    return target
 
 
 class JournalFollower:

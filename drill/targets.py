@@ -6,7 +6,7 @@ kind) or only verify one that has happened (kube). Nothing above this module kno
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,15 +72,13 @@ class OpenTarget:
     contexts: dict[int, str] = field(default_factory=dict)
     # Shared by both regions' platforms: its on_result hook is how every command reaches the journal.
     runner: CommandRunner = field(default_factory=CommandRunner)
-    _closers: list[object] = field(default_factory=list)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
         for platform in self.platforms.values():
             platform.close()
-        for closer in self._closers:
-            close = getattr(closer, "close", None)
-            if close is not None:
-                close()
+        for close in self._closers:
+            close()
 
 
 def open_target(options: TargetOptions) -> OpenTarget:
@@ -187,7 +185,7 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         cause_loss=True,
         timeouts=SIM_TIMEOUTS if options.time_scale == 0 else Timeouts(),
         gateway_auth=auth,
-        _closers=[runtime],
+        _closers=[runtime.close],
     )
 
 

@@ -16,7 +16,8 @@ from support.browser import run_browser
 
 from drill.cli import main
 from drill.evidence import verify_chain
-from drill.launch import JournalFollower, archive_previous
+from drill.evidence.archive import archive_previous
+from drill.launch import JournalFollower
 
 REPORT_KEYS = {"target", "lost_region", "verdict", "started_at", "finished_at", "steps", "rto", "rpo", "journal"}
 

@@ -246,5 +246,5 @@ def describe(step: Step, params: DrillParams) -> dict[str, Any]:
         "id": step.id,
         "title": step.title,
         "phase": step.phase,
-        "destructive": any(a.destructive for a in step.actions(params)),
+        "destructive": step.changes_system(params),
     }

@@ -35,7 +35,11 @@ class Step(ABC):
 
     @property
     def destructive(self) -> bool:
-        return any(action.destructive for action in self.actions(_ANY_PARAMS))
+        return self.changes_system(_ANY_PARAMS)
+
+    def changes_system(self, params: DrillParams) -> bool:
+        """Whether the step's actions for these params change anything (a verify-only loss does not)."""
+        return any(action.destructive for action in self.actions(params))
 
     @abstractmethod
     def actions(self, params: DrillParams) -> list[Action]: ...
