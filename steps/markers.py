@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, when
 
+from drill.drill_session import DrillSession
 from drill.procedure.continuity import WriteMarkers
 from drill.procedure.stages import BEFORE_LOSS, FAILOVER
-from fixtures.drill_session import DrillSession
 from steps.parsers import PARSE_TYPES
 
 MARKER_STAGES = {"steady-before": BEFORE_LOSS, "failover-markers": FAILOVER}

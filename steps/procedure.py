@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pytest_bdd import given, then, when
 
+from drill.drill_session import DrillSession
 from drill.procedure.params import VARIANTS
 from drill.procedure.stages import drill_sequence
-from fixtures.drill_session import DrillSession
 
 
 def current_state_holds(drill: DrillSession) -> None:

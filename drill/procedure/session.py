@@ -10,6 +10,7 @@ from drill.api.errors import ApiError
 from drill.procedure import stages
 from drill.procedure.catalog import steps
 from drill.procedure.context import DrillContext
+from drill.procedure.step import Step
 
 
 def versions(ctx: DrillContext) -> dict[str, Any]:
@@ -24,8 +25,11 @@ def versions(ctx: DrillContext) -> dict[str, Any]:
     }
 
 
-def begin(ctx: DrillContext, *, target: str, operator: str | None = None) -> dict[str, Any]:
+def begin(
+    ctx: DrillContext, *, target: str, operator: str | None = None, sequence: list[Step] | None = None
+) -> dict[str, Any]:
     p = ctx.params
+    sequence = sequence if sequence is not None else stages.drill_sequence(p.variant)
     return ctx.journal.drill_start(
         target=target,
         lost_region=p.lost_region,
@@ -35,7 +39,7 @@ def begin(ctx: DrillContext, *, target: str, operator: str | None = None) -> dic
         operator=operator or getpass.getuser(),
         host=socket.gethostname(),
         procedure=[s.id for s in steps(ctx.params.variant)],
-        stages=[stages.describe(s, p) for s in stages.drill_sequence(p.variant)],
+        stages=[stages.describe(s, p) for s in sequence],
         budgets=p.budgets.to_json(),
         variant=p.variant,
         shape={
