@@ -2,7 +2,8 @@
 
 `GatewayClient` (v2 REST API, port 8080), `ManagementClient` (actuator, port 9600) and `ElasticsearchClient`
 (port 9200) each own one httpx.Client; every failure is an `ApiError` whose message names the request, what was
-expected and what came back.
+expected and what came back. Transient failures are retried within a `RetryPolicy`, writes only where repeating
+them cannot apply them twice.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from drill.api.models import (
     SnapshotStatus,
     Topology,
 )
+from drill.api.retry import RetryEvent, RetryPolicy
 from drill.api.waits import Backoff, Waited, wait_until
 
 __all__ = [
@@ -85,6 +87,8 @@ __all__ = [
     "ProtocolError",
     "Repository",
     "RestoreResult",
+    "RetryEvent",
+    "RetryPolicy",
     "SearchResult",
     "ShapeError",
     "SnapshotInfo",

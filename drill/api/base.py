@@ -15,10 +15,24 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from drill.api.errors import ApiError, HttpStatusError, ProtocolError, ShapeError, TransportError, excerpt
+from drill.api.retry import OnRetry, RetryPolicy, retrying
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0
 _PARSE_FAILURES = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Failures before a connection existed: the server cannot have seen the request (a pool timeout never sent it).
+UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def retryable(exc: ApiError) -> bool:
+    """What a request that may be repeated is retried on: exactly the transient failures."""
+    return exc.transient
+
+
+def never_sent(exc: ApiError) -> bool:
+    """What a write is retried on: only a failure that proves the server never saw it."""
+    return isinstance(exc, TransportError) and exc.unsent
 
 
 def expected_statuses(statuses: Collection[int]) -> str:
@@ -61,7 +75,11 @@ def parse(call: str, parser: Callable[[Any], T], data: Any) -> T:
 
 
 class BaseClient:
-    """One API of one region. Not thread-safe beyond what httpx.Client is; use one client per thread of work."""
+    """One API of one region. Not thread-safe beyond what httpx.Client is; use one client per thread of work.
+
+    `retry` bounds how a transient failure is retried (None: the default RetryPolicy); `on_retry` hears of every
+    retry, which is how the drill journals them.
+    """
 
     def __init__(
         self,
@@ -70,8 +88,12 @@ class BaseClient:
         auth: httpx.Auth | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self.http = httpx.Client(base_url=base_url, auth=auth, transport=transport, timeout=timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.on_retry = on_retry
 
     @property
     def base_url(self) -> str:
@@ -103,8 +125,65 @@ class BaseClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        idempotent: bool | None = None,
+        check: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
-        """Send a request and return the response if its status is one of `expect`; raise an ApiError otherwise."""
+        """Send a request and return the response if its status is one of `expect`; raise an ApiError otherwise.
+
+        `idempotent` (None: by the method) decides what is retried: a request that may be repeated is retried on
+        any transient failure; any other only when it provably never reached the server, because after a timeout
+        or a 5xx its outcome is unknown. `check` judges a response the status calls a success inside the attempt
+        (a 200 wrapping a 503 is retried like a 503).
+        """
+        safe = idempotent if idempotent is not None else method.upper() in IDEMPOTENT_METHODS
+
+        def attempt() -> httpx.Response:
+            response = self._exchange(
+                method,
+                path,
+                expect=expect,
+                params=params,
+                json=json,
+                files=files,
+                content=content,
+                headers=headers,
+                timeout=timeout,
+            )
+            if check is not None:
+                check(response)
+            return response
+
+        try:
+            return retrying(
+                attempt,
+                retryable=retryable if safe else never_sent,
+                policy=self.retry,
+                on_retry=self.on_retry,
+            )
+        except ApiError as exc:
+            if exc.transient and not safe and not never_sent(exc):
+                # Repeating it could apply it twice; an outer wait must not treat it as "not yet" either.
+                exc.transient = False
+                exc.annotate("not retried: the outcome is unknown, the write may have been applied")
+            raise
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: Collection[int],
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        files: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One try, failures reported as they are: for `_send`, and for callers with their own retry loop.
+
+        The request is built afresh each try: the auth flow and the evidence transport both read and change it,
+        and a multipart body is a stream."""
         expected = expected_statuses(expect)
         fallback = f"{method} {self.base_url}{path}"
         try:
@@ -132,7 +211,13 @@ class BaseClient:
                 _call_of_error(exc, call), "a request HTTP/1.1 can carry", f"{type(exc).__name__}: {exc}"
             ) from exc
         except httpx.TransportError as exc:  # connect, read, write, pool, timeouts, a dropped connection
-            raise TransportError(_call_of_error(exc, call), expected, f"{type(exc).__name__}: {exc}") from exc
+            raise TransportError(
+                _call_of_error(exc, call),
+                expected,
+                f"{type(exc).__name__}: {exc}",
+                kind=type(exc).__name__,
+                unsent=isinstance(exc, UNSENT),
+            ) from exc
         except httpx.HTTPError as exc:  # undecodable content encoding, too many redirects
             raise ProtocolError(_call_of_error(exc, call), expected, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code not in expect:

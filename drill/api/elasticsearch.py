@@ -101,7 +101,11 @@ class ElasticsearchClient(BaseClient):
         include_global_state: bool = True,
         timeout: float | None = None,
     ) -> SnapshotInfo | None:
-        """The finished snapshot's info, or None when Elasticsearch only accepted it (`wait=False`)."""
+        """The finished snapshot's info, or None when Elasticsearch only accepted it (`wait=False`).
+
+        A PUT, but not idempotent: a name is taken once, so a repeat after a lost answer (a long snapshot easily
+        outlasts a read timeout) fails with invalid_snapshot_name_exception and hides how the first one ended.
+        """
         call, body = self._call_json(
             "PUT",
             f"/_snapshot/{_segment(repo)}/{_segment(name)}",
@@ -109,6 +113,7 @@ class ElasticsearchClient(BaseClient):
             params=_wait_query(wait),
             json={"include_global_state": include_global_state},
             timeout=timeout,
+            idempotent=False,
         )
         return parse(call, lambda data: _waited(data, wait, SnapshotInfo.from_json), body)
 
@@ -141,7 +146,10 @@ class ElasticsearchClient(BaseClient):
         include_global_state: bool = True,
         timeout: float | None = None,
     ) -> RestoreResult | None:
-        """The restore's shard counts once primaries are recovered, or None when only accepted (`wait=False`)."""
+        """The restore's shard counts once primaries are recovered, or None when only accepted (`wait=False`).
+
+        Not idempotent (a POST): a second restore is refused because the first one's indices now exist and are open.
+        """
         call, body = self._call_json(
             "POST",
             f"/_snapshot/{_segment(repo)}/{_segment(name)}/_restore",
@@ -168,7 +176,7 @@ class ElasticsearchClient(BaseClient):
         if query is None:
             call, body = self._get_json(path)
         else:
-            call, body = self._call_json("POST", path, expect=(200,), json={"query": query})
+            call, body = self._call_json("POST", path, expect=(200,), json={"query": query}, idempotent=True)  # a read
         return parse(call, lambda data: Fields(data).int("count"), body)
 
 

@@ -3,10 +3,13 @@
 A drill step that fails must say why in one line an operator can act on, so every error carries the request
 (`METHOD URL`), the expectation and the observation; the procedure layer adds which step and check it was.
 `transient` marks what a bounded retry may fix (connection refused, 502/503/504, timeouts); everything else is
-permanent and must never be retried blindly (a repeated PATCH may apply a change twice).
+permanent and must never be retried blindly (a repeated PATCH may apply a change twice); a write that failed in a
+way that leaves its outcome unknown is therefore reported with `transient` false, whatever the failure was.
 """
 
 from __future__ import annotations
+
+from typing import Self
 
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 BODY_EXCERPT = 300
@@ -27,6 +30,13 @@ class ApiError(Exception):
     def __init__(self, call: str, expected: str, seen: str) -> None:
         self.call, self.expected, self.seen = call, expected, seen
         super().__init__(f"{call}: expected {expected}, got {seen}")
+
+    def annotate(self, note: str) -> Self:
+        """Add what happened around the failure (retries, why it was not retried) to `seen` and the message, in
+        place: the error keeps its type, status and cause, so handlers that look at them still work."""
+        self.seen = f"{self.seen}; {note}"
+        self.args = (f"{self.call}: expected {self.expected}, got {self.seen}",)
+        return self
 
 
 class HttpStatusError(ApiError):
@@ -74,9 +84,17 @@ class ShapeError(ProtocolError):
 
 
 class TransportError(ApiError):
-    """No answer: connection refused, reset, or timed out."""
+    """No answer: connection refused, reset, or timed out.
+
+    `unsent` is true when the request provably never reached the server (the connection was never made), the one
+    failure after which even a write may be sent again; `kind` is the transport's name for the failure.
+    """
 
     transient = True
+
+    def __init__(self, call: str, expected: str, seen: str, *, kind: str = "", unsent: bool = False) -> None:
+        super().__init__(call, expected, seen)
+        self.kind, self.unsent = kind, unsent
 
 
 class ChangeFailed(ApiError):

@@ -58,13 +58,17 @@ class GatewayClient(BaseClient):
 
     def deploy(self, resource_name: str, content: bytes) -> Deployment:
         files = {"resources": (resource_name, content, "application/octet-stream")}
-        call, body = self._call_json("POST", "/v2/deployments", expect=(200,), files=files, headers=JSON_ACCEPT)
+        # Zeebe keeps the version of a resource deployed again unchanged, so a repeat deploys nothing new.
+        call, body = self._call_json(
+            "POST", "/v2/deployments", expect=(200,), files=files, headers=JSON_ACCEPT, idempotent=True
+        )
         return parse(call, Deployment.from_json, body)
 
     def create_instance(self, process_definition_id: str, variables: dict[str, Any] | None = None) -> ProcessInstance:
         request: dict[str, Any] = {"processDefinitionId": process_definition_id}
         if variables is not None:
             request["variables"] = variables
+        # Not idempotent: every request that arrives starts another instance.
         call, body = self._call_json("POST", "/v2/process-instances", expect=(200,), json=request, headers=JSON_ACCEPT)
         return parse(call, ProcessInstance.from_json, body)
 
@@ -80,5 +84,5 @@ class GatewayClient(BaseClient):
 
     def search(self, path: str, body: dict[str, Any]) -> SearchResult:
         """Any v2 search endpoint (`/v2/process-definitions/search`, ...): the same paged shape."""
-        response = self._send("POST", path, expect=(200,), json=body, headers=JSON_ACCEPT)
+        response = self._send("POST", path, expect=(200,), json=body, headers=JSON_ACCEPT, idempotent=True)  # a read
         return parse(call_of(response.request), SearchResult.from_json, decode_json(response))

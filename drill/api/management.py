@@ -2,8 +2,14 @@
 
 Configuration writes are asynchronous: a 202 only says the change was planned. Completion is observed on
 `GET /actuator/cluster` by the rule of contract §3.6 (`change_outcome`), never by "no pendingChange", which cannot
-tell a completed change from a failed one or from one that has not started. Writes are never retried here: a
-repeated PATCH could apply a change twice; callers decide.
+tell a completed change from a failed one or from one that has not started.
+
+A configuration write is never repeated blindly, since a repeated PATCH could apply a change twice. It is retried
+by observation instead: the newest change id is read before the write, and after a transient failure the cluster
+shows whether the write landed (a newer change is pending or ended: that one is adopted, not sent again) or not
+(sent again within the retry policy). A 409 (another change in progress) waits for that change to end, bounded by
+the policy's `total`. This assumes the drill is the only writer: a change someone else starts at the same moment
+is indistinguishable from ours.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from drill.api.base import BaseClient, call_of, decode_json, json_or_none, message_of, parse
-from drill.api.errors import ChangeFailed, ProtocolError, WrappedStatusError
+from drill.api.errors import ApiError, ChangeFailed, HttpStatusError, ProtocolError, WaitTimeout, WrappedStatusError
 from drill.api.models import (
     ChangeOutcome,
     ClusterState,
@@ -26,6 +32,7 @@ from drill.api.models import (
     PlannedChange,
     array,
 )
+from drill.api.retry import Budget, RetryEvent, reason_of
 from drill.api.waits import Backoff, wait_until
 
 CLUSTER = "/actuator/cluster"
@@ -76,6 +83,34 @@ def change_outcome(change_id: int, state: ClusterState) -> ChangeOutcome | None:
     return None
 
 
+def newest_change_id(state: ClusterState) -> int:
+    """The newest change the cluster knows of, pending or ended; 0 before any change."""
+    ids = [c.id for c in (state.last_change, state.pending_change) if c is not None]
+    return max(ids, default=0)
+
+
+def landed_change(state: ClusterState, baseline: int) -> int | None:
+    """The change newer than `baseline` that `state` shows (pending first), or None: what a lost write did."""
+    pending, last = state.pending_change, state.last_change
+    if pending is not None and pending.id > baseline:
+        return pending.id
+    if last is not None and last.id > baseline:
+        return last.id
+    return None
+
+
+def adopted_plan(state: ClusterState, change_id: int) -> PlannedChange:
+    """A PlannedChange for a change whose 202 was lost: its operations while it is pending; the expected topology
+    is unknown (it was only in the lost answer)."""
+    pending = state.pending_change
+    operations = pending.completed + pending.pending if pending is not None and pending.id == change_id else ()
+    return PlannedChange(change_id, state.brokers, operations, (), raw=state.raw, adopted=True)
+
+
+def _is_conflict(exc: ApiError) -> bool:
+    return isinstance(exc, HttpStatusError) and not isinstance(exc, WrappedStatusError) and exc.status == 409
+
+
 def describe_progress(change_id: int, state: ClusterState | None) -> str:
     """One line on where change `change_id` stands, for timeouts and progress logs."""
     if state is None:
@@ -117,11 +152,116 @@ class ManagementClient(BaseClient):
             CLUSTER,
             json=cluster_patch_body(add, remove, replication_factor),
             params=cluster_patch_query(force, dry_run),
+            dry_run=dry_run,
         )
 
-    def _plan(self, method: str, path: str, **kwargs: Any) -> PlannedChange:
+    def _plan(self, method: str, path: str, *, dry_run: bool, **kwargs: Any) -> PlannedChange:
+        if dry_run:  # applies nothing, so it is repeated like a read
+            return self._planned(method, path, idempotent=True, **kwargs)
+        return self._write_observed(method, path, **kwargs)
+
+    def _planned(self, method: str, path: str, **kwargs: Any) -> PlannedChange:
         call, body = self._call_json(method, path, expect=(202,), **kwargs)
         return parse(call, PlannedChange.from_json, body)
+
+    def _write_observed(self, method: str, path: str, **kwargs: Any) -> PlannedChange:
+        """Send a configuration write, retrying by observation (see the module docstring)."""
+        budget = Budget(self.retry)
+        try:
+            baseline = newest_change_id(self.cluster())
+        except ApiError as exc:
+            raise exc.annotate(f"read before {method} {self.base_url}{path}, which was not sent") from exc.__cause__
+        uncertain = False  # an earlier try failed after it may have reached the broker
+        while True:
+            budget.tries += 1
+            try:
+                response = self._exchange(method, path, expect=(202,), **kwargs)
+                return parse(call_of(response.request), PlannedChange.from_json, decode_json(response))
+            except ApiError as exc:
+                error = exc
+            conflict = _is_conflict(error)
+            if error.transient or (uncertain and isinstance(error, HttpStatusError)):
+                # A refusal after an uncertain try may be our own change refusing its twin ("already enabled").
+                adopted = self._adopt_if_landed(error, budget, baseline)
+                if adopted is not None:
+                    return adopted
+            if error.transient:
+                uncertain = True
+                delay = budget.next_delay()
+                if delay is None:
+                    error.annotate(f"the cluster showed no change newer than {baseline}")
+                    budget.gave_up(error)
+                    raise error
+                self._retried(RetryEvent(error.call, budget.tries, str(error), delay, reason_of(error)))
+                self.retry.sleep(delay)
+            elif conflict and budget.tries < self.retry.attempts:
+                adopted = self._await_no_pending(error, budget, baseline, uncertain)
+                if adopted is not None:
+                    return adopted
+            else:
+                if conflict:
+                    budget.gave_up(error)
+                raise error
+
+    def _adopt_if_landed(self, error: ApiError, budget: Budget, baseline: int) -> PlannedChange | None:
+        """The change a failed write made, if the cluster shows one newer than `baseline`; raises `error` when the
+        cluster cannot be read, because then nobody knows whether sending again would apply it twice."""
+        try:
+            state = self.cluster()
+        except ApiError as seen:
+            error.transient = False
+            error.annotate(f"not retried: the cluster could not be read to tell whether the write landed ({seen})")
+            raise error from seen
+        change = landed_change(state, baseline)
+        if change is None:
+            return None
+        where = "pending" if state.pending_change is not None and state.pending_change.id == change else "ended"
+        reason = f"adopted: change {change} is {where} (the newest was {baseline} before the write); not sent again"
+        self._retried(RetryEvent(error.call, budget.tries, str(error), 0.0, reason, adopted=True))
+        return adopted_plan(state, change)
+
+    def _await_no_pending(
+        self, error: ApiError, budget: Budget, baseline: int, uncertain: bool
+    ) -> PlannedChange | None:
+        """After a 409: poll until no change is pending, within what is left of the policy's `total`; return the
+        adopted change if an earlier uncertain try turns out to have landed, None to send again."""
+        policy = self.retry
+        seen: list[ClusterState] = []
+
+        def probe() -> ClusterState | None:
+            state = self.cluster()
+            seen[:] = [state]
+            if uncertain and landed_change(state, baseline) is not None:
+                return state
+            return state if state.pending_change is None else None
+
+        try:
+            waited = wait_until(
+                probe,
+                what=f"no pending change at {self.base_url}{CLUSTER}",
+                timeout=max(budget.remaining(), 0.0),
+                backoff=policy.backoff(),
+                sleep=policy.sleep,
+                clock=policy.clock,
+            )
+        except WaitTimeout as timeout:
+            pending = seen[0].pending_change if seen else None
+            which = f"change {pending.id}" if pending is not None else "a change"
+            error.annotate(f"{which} still pending after {policy.total:g} s")
+            raise error from timeout
+        change = landed_change(waited.value, baseline) if uncertain else None
+        if change is not None:
+            reason = f"adopted: change {change} appeared while waiting out the conflict; not sent again"
+            self._retried(RetryEvent(error.call, budget.tries, str(error), round(waited.elapsed, 3), reason, True))
+            return adopted_plan(waited.value, change)
+        blocking = f"change {waited.value.last_change.id}" if waited.value.last_change else "the pending change"
+        reason = f"conflict: HTTP 409, waited until {blocking} ended"
+        self._retried(RetryEvent(error.call, budget.tries, str(error), round(waited.elapsed, 3), reason))
+        return None
+
+    def _retried(self, event: RetryEvent) -> None:
+        if self.on_retry is not None:
+            self.on_retry(event)
 
     # -- exporters ---------------------------------------------------------------------------------------------
 
@@ -131,14 +271,14 @@ class ManagementClient(BaseClient):
 
     def disable_exporter(self, exporter_id: str, *, dry_run: bool = False) -> PlannedChange:
         path = f"/actuator/exporters/{quote(exporter_id, safe='')}/disable"
-        return self._plan("POST", path, params=cluster_patch_query(dry_run=dry_run))
+        return self._plan("POST", path, params=cluster_patch_query(dry_run=dry_run), dry_run=dry_run)
 
     def enable_exporter(
         self, exporter_id: str, *, initialize_from: str | None = None, dry_run: bool = False
     ) -> PlannedChange:
         path = f"/actuator/exporters/{quote(exporter_id, safe='')}/enable"
         body = enable_exporter_body(initialize_from)
-        return self._plan("POST", path, json=body or None, params=cluster_patch_query(dry_run=dry_run))
+        return self._plan("POST", path, json=body or None, params=cluster_patch_query(dry_run=dry_run), dry_run=dry_run)
 
     # -- exporting ---------------------------------------------------------------------------------------------
 
@@ -150,8 +290,22 @@ class ManagementClient(BaseClient):
 
     def _exporting(self, action: str, params: dict[str, str]) -> ExportingResult:
         """Accept both answers of contract §5: a real 204, or 200 wrapping `{"status": 204}`; a wrapped failure
-        (status 500 inside a 200) raises like a real one, because a harness that only checks "HTTP 20x" misses it."""
-        response = self._send("POST", f"/actuator/exporting/{action}", expect=(200, 204), params=params)
+        (status 500 inside a 200) raises like a real one, because a harness that only checks "HTTP 20x" misses it.
+
+        Retried like a read: pausing (or resuming) twice is harmless, and a failed call may have paused some
+        partitions already, which only a successful repeat puts right (contract §5).
+        """
+        outcome: list[ExportingResult] = []
+
+        def judge(response: httpx.Response) -> None:  # inside the attempt, so a wrapped 503 is retried too
+            outcome[:] = [self._exporting_result(response)]
+
+        self._send(
+            "POST", f"/actuator/exporting/{action}", expect=(200, 204), params=params, idempotent=True, check=judge
+        )
+        return outcome[0]
+
+    def _exporting_result(self, response: httpx.Response) -> ExportingResult:
         if response.status_code == 204:
             return ExportingResult("no-content", 204)
         call = call_of(response.request)

@@ -156,6 +156,13 @@ class Fields:
             raise self._fail(path, "a string", value)
         return value
 
+    def enum(self, name: builtins.str, allowed: tuple[builtins.str, ...]) -> builtins.str:
+        """A string the contract restricts to `allowed`: a verdict read from any other value would be a guess."""
+        value = self.str(name)
+        if value not in allowed:
+            raise self._fail(self.at(name), one_of(allowed), value)
+        return value
+
     def int_text(self, name: builtins.str) -> builtins.int | None:
         """An integer Elasticsearch's `_cat` renders as a string (`"42"`); null where it shows nothing."""
         value = self.raw.get(name)
@@ -166,6 +173,25 @@ class Fields:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise self._fail(self.at(name), "an integer or a string of digits", value)
+
+
+def one_of(allowed: tuple[str, ...]) -> str:
+    quoted = [f'"{a}"' for a in allowed]
+    if len(quoted) == 1:
+        return quoted[0]
+    return "one of " + ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+
+
+# Values the contract allows where the drill decides on them (contract §3.1, §4, §8 and Elasticsearch's own enums).
+CHANGE_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
+PENDING_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED")
+PARTITION_EXPORTER_STATES = ("ENABLED", "DISABLED", "CONFIG_NOT_FOUND")
+EXPORTER_STATUSES = ("ENABLING", "ENABLED", "DISABLING", "DISABLED", "UNKNOWN", "CONFIG_NOT_FOUND")
+HEALTH_STATUSES = ("green", "yellow", "red")
+SNAPSHOT_STATES = ("IN_PROGRESS", "SUCCESS", "PARTIAL", "FAILED", "INCOMPATIBLE")
+# `_status` reports SnapshotsInProgress.State (PARTIAL is translated to SUCCESS by Elasticsearch; the simulator
+# reports it as is, and it is no success either way).
+SNAPSHOT_STATUS_STATES = ("INIT", "STARTED", "SUCCESS", "FAILED", "ABORTED", "PARTIAL")
 
 
 def array(data: Any, path: str = "the body") -> list[Fields]:
@@ -336,7 +362,7 @@ class PartitionMembership:
         exporting = config.opt_obj("exporting") if config is not None else None
         if exporting is not None:
             for e in exporting.objs("exporters"):
-                exporters[e.str("id")] = e.str("state")
+                exporters[e.str("id")] = e.enum("state", PARTITION_EXPORTER_STATES)
         return cls(f.int("id"), f.str("state"), f.int("priority"), exporters)
 
 
@@ -396,7 +422,7 @@ class CompletedChange:
     @classmethod
     def from_json(cls, data: Any, path: str = "") -> CompletedChange:
         f = Fields(data, path)
-        return cls(f.int("id"), f.str("status"), f.opt_str("startedAt"), f.opt_str("completedAt"))
+        return cls(f.int("id"), f.enum("status", CHANGE_STATUSES), f.opt_str("startedAt"), f.opt_str("completedAt"))
 
 
 @dataclass(frozen=True)
@@ -409,7 +435,8 @@ class PendingChange:
     @classmethod
     def from_json(cls, data: Any, path: str = "") -> PendingChange:
         f = Fields(data, path)
-        return cls(f.int("id"), f.str("status"), _operations(f, "completed"), _operations(f, "pending"))
+        status = f.enum("status", PENDING_STATUSES)
+        return cls(f.int("id"), status, _operations(f, "completed"), _operations(f, "pending"))
 
     def progress(self) -> str:
         done = len(self.completed)
@@ -454,13 +481,18 @@ class ClusterState:
 
 @dataclass(frozen=True)
 class PlannedChange:
-    """The 202 answer of every configuration write: what will happen; completion is observed separately."""
+    """The 202 answer of every configuration write: what will happen; completion is observed separately.
+
+    `adopted` marks a change whose 202 was lost but which the cluster showed to have landed (the write was not
+    sent again); it is built from the cluster, so `expected` is empty and `raw` is the cluster body.
+    """
 
     change_id: int
     current: tuple[BrokerState, ...]
     planned: tuple[Operation, ...]
     expected: tuple[BrokerState, ...]
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    adopted: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> PlannedChange:
@@ -485,7 +517,7 @@ class ExporterStatus:
     @classmethod
     def from_json(cls, data: Any, path: str = "") -> ExporterStatus:
         f = Fields(data, path)
-        return cls(f.str("exporterId"), f.str("status"))
+        return cls(f.str("exporterId"), f.enum("status", EXPORTER_STATUSES))
 
 
 ExportingVariant = Literal["no-content", "wrapped"]
@@ -533,7 +565,8 @@ class SnapshotInfo:
     def from_json(cls, data: Any, path: str = "") -> SnapshotInfo:
         f = Fields(data, path)
         total, failed, successful = _shards(f)
-        return cls(f.str("snapshot"), f.str("state"), f.strs("indices"), total, failed, successful, f.raw)
+        state = f.enum("state", SNAPSHOT_STATES)
+        return cls(f.str("snapshot"), state, f.strs("indices"), total, failed, successful, f.raw)
 
 
 @dataclass(frozen=True)
@@ -551,7 +584,8 @@ class SnapshotStatus:
     def from_json(cls, data: Any, path: str = "") -> SnapshotStatus:
         f = Fields(data, path)
         stats = f.obj("shards_stats")
-        return cls(f.str("snapshot"), f.str("state"), stats.int("done"), stats.int("total"), stats.int("failed"), f.raw)
+        state = f.enum("state", SNAPSHOT_STATUS_STATES)
+        return cls(f.str("snapshot"), state, stats.int("done"), stats.int("total"), stats.int("failed"), f.raw)
 
 
 @dataclass(frozen=True)
@@ -579,7 +613,7 @@ class ClusterHealth:
     @classmethod
     def from_json(cls, data: Any) -> ClusterHealth:
         f = Fields(data)
-        return cls(f.str("status"), f.bool("timed_out"), f.raw)
+        return cls(f.enum("status", HEALTH_STATUSES), f.bool("timed_out"), f.raw)
 
 
 @dataclass(frozen=True)

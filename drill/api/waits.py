@@ -3,6 +3,10 @@
 Asynchronous steps (cluster changes, export to Elasticsearch, pods becoming ready) are observed by polling. An
 unbounded or silent poll is how a drill hangs at 3 a.m., so `wait_until` never sleeps past its deadline, always
 probes at least once, retries only what is transient, and reports the last observation when it gives up.
+
+The deadline is checked between probes, not inside one: a probe that is an API call retries its own transient
+failures within its client's RetryPolicy, so a wait may overrun its bound by at most one probe's retry budget
+(the policy's `total`, 15 s by default, plus that probe's request timeouts).
 """
 
 from __future__ import annotations

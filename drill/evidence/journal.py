@@ -325,13 +325,19 @@ class Journal:
             try:
                 self._handle.write(line + b"\n")
                 self._handle.flush()
-                if self.durable:
-                    os.fsync(self._handle.fileno())
             except OSError as exc:
                 self._failure = exc
                 raise JournalError(f"{self.path}: cannot write record {self._seq}: {exc}") from exc
+            # The line is in the file: move the chain on before the fsync, so an interrupt (SIGINT) landing in
+            # the fsync cannot make the next record, e.g. the stage's end, reuse this one's seq and break the chain.
             self._prev = hashlib.sha256(line).hexdigest()
             self._seq += 1
+            if self.durable:
+                try:
+                    os.fsync(self._handle.fileno())
+                except OSError as exc:
+                    self._failure = exc
+                    raise JournalError(f"{self.path}: cannot write record {record['seq']}: {exc}") from exc
         return record
 
 

@@ -15,6 +15,7 @@ import httpx
 from drill.api.elasticsearch import ElasticsearchClient
 from drill.api.gateway import GatewayClient
 from drill.api.management import ManagementClient
+from drill.api.retry import RetryEvent, RetryPolicy
 from drill.evidence.http import JournalTransport
 from drill.evidence.journal import Journal
 from drill.platform.base import Platform, ServiceUrls
@@ -25,11 +26,13 @@ TransportFactory = Callable[[], httpx.BaseTransport]
 
 @dataclass
 class ClientOptions:
-    """How the API clients connect: gateway auth, per-request timeout, and the transport (the evidence seam)."""
+    """How the API clients connect: gateway auth, per-request timeout, the transport (the evidence seam), and how
+    transient failures are retried (every retry is journaled, so a flaky region shows in the evidence)."""
 
     gateway_auth: httpx.Auth | None = None
     timeout: float = 30.0
     transport: TransportFactory = httpx.HTTPTransport
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class RegionHandle:
@@ -42,17 +45,32 @@ class RegionHandle:
         inner = self.options.transport()
         return JournalTransport(inner, self.journal) if self.journal is not None else inner
 
+    def _on_retry(self, event: RetryEvent) -> None:
+        """A retry is evidence: the journal puts it in the step that was running, next to its http records."""
+        if self.journal is not None:
+            self.journal.append(
+                "retry",
+                call=event.call,
+                attempt=event.attempt,
+                error=event.error,
+                delay_s=round(event.delay_s, 3),
+                reason=event.reason,
+                adopted=event.adopted,
+            )
+
     def clients(self) -> tuple[GatewayClient, ManagementClient, ElasticsearchClient]:
         urls = self.platform.service_urls()
         if self._clients is None or urls != self._urls:
             self.close()
-            timeout = self.options.timeout
+            common: dict[str, Any] = {
+                "timeout": self.options.timeout,
+                "retry": self.options.retry,
+                "on_retry": self._on_retry,
+            }
             self._clients = (
-                GatewayClient(
-                    urls.gateway, auth=self.options.gateway_auth, transport=self._transport(), timeout=timeout
-                ),
-                ManagementClient(urls.management, transport=self._transport(), timeout=timeout),
-                ElasticsearchClient(urls.elasticsearch, transport=self._transport(), timeout=timeout),
+                GatewayClient(urls.gateway, auth=self.options.gateway_auth, transport=self._transport(), **common),
+                ManagementClient(urls.management, transport=self._transport(), **common),
+                ElasticsearchClient(urls.elasticsearch, transport=self._transport(), **common),
             )
             self._urls = urls
         return self._clients

@@ -11,6 +11,7 @@ from drill.api import (
     ClusterState,
     HttpStatusError,
     ManagementClient,
+    RetryPolicy,
     TransportError,
     WrappedStatusError,
 )
@@ -84,7 +85,8 @@ def test_a_second_change_while_one_is_pending_is_a_409_naming_the_pending_change
     make_runtime: Callable[..., SimRuntime],
 ) -> None:
     runtime = make_runtime(SimSettings(time_scale=1.0))  # the disable takes ~3 s of real time
-    with ManagementClient(runtime.endpoints()["region0"]["management"], timeout=5.0) as management:
+    url = runtime.endpoints()["region0"]["management"]
+    with ManagementClient(url, timeout=5.0, retry=RetryPolicy.none()) as management:  # no waiting out the 409
         planned = management.disable_exporter("camundaregion1")
         with pytest.raises(HttpStatusError) as caught:
             management.enable_exporter("camundaregion1")
@@ -177,8 +179,11 @@ def test_the_cluster_of_a_lost_regions_management_api_is_unreachable(runtime: Si
     url = runtime.endpoints()["region1"]["management"]
     control.post("/regions/1/lose")
 
-    with ManagementClient(url, timeout=2.0) as lost, pytest.raises(TransportError) as caught:
+    no_wait = RetryPolicy(sleep=lambda seconds: None)
+    with ManagementClient(url, timeout=2.0, retry=no_wait) as lost, pytest.raises(TransportError) as caught:
         lost.cluster()
 
     assert caught.value.transient
+    assert caught.value.unsent
     assert str(caught.value).startswith(f"GET {url}/actuator/cluster: expected HTTP 200, got ConnectError")
+    assert "; gave up after 4 attempts in " in str(caught.value)

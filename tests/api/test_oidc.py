@@ -15,6 +15,7 @@ from drill.api import (
     HttpStatusError,
     OidcClientCredentials,
     ProtocolError,
+    RetryPolicy,
     TransportError,
     auth_from,
 )
@@ -128,10 +129,12 @@ def test_an_unreachable_identity_provider_is_a_transport_error_naming_it(runtime
     auth = OidcClientCredentials(url, "drill", SECRET)
 
     gateway_url = runtime.endpoints()["region0"]["gateway"]
-    with GatewayClient(gateway_url, auth=auth) as gateway, pytest.raises(TransportError) as caught:
+    retry = RetryPolicy(sleep=lambda seconds: None)
+    with GatewayClient(gateway_url, auth=auth, retry=retry) as gateway, pytest.raises(TransportError) as caught:
         gateway.topology()
 
     assert str(caught.value).startswith(f"POST {url}: expected HTTP 200, got ConnectError")
+    assert "; gave up after 4 attempts in " in str(caught.value)
     assert caught.value.transient
 
 
@@ -246,7 +249,9 @@ def test_a_bad_token_response_names_the_token_url_and_leaks_no_secret(response: 
     transport = mock_idp([response], ok)
     auth = OidcClientCredentials("http://idp/oauth/token", "drill", SECRET)
 
-    with GatewayClient("http://gw", auth=auth, transport=transport) as gateway, pytest.raises(ApiError) as caught:
+    once = RetryPolicy.none()  # the 502 is transient: retried, it would ask the IdP again
+    client = GatewayClient("http://gw", auth=auth, transport=transport, retry=once)
+    with client as gateway, pytest.raises(ApiError) as caught:
         gateway.topology()
 
     message = str(caught.value)

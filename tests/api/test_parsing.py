@@ -20,12 +20,15 @@ from drill.api import (
     HttpStatusError,
     ManagementClient,
     ProtocolError,
+    RetryPolicy,
     ShapeError,
     Topology,
     TransportError,
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]
+ONCE = RetryPolicy.none()  # these tests are about one answer; retries are tested in test_retries.py
+CLUSTER = {"version": 1, "brokers": []}
 
 
 def answering(response: httpx.Response | Handler) -> httpx.MockTransport:
@@ -36,15 +39,26 @@ def answering(response: httpx.Response | Handler) -> httpx.MockTransport:
 
 
 def gateway(response: httpx.Response | Handler) -> GatewayClient:
-    return GatewayClient("http://gw:8080", transport=answering(response))
+    return GatewayClient("http://gw:8080", transport=answering(response), retry=ONCE)
 
 
 def management(response: httpx.Response | Handler) -> ManagementClient:
-    return ManagementClient("http://gw:9600", transport=answering(response))
+    return ManagementClient("http://gw:9600", transport=answering(response), retry=ONCE)
 
 
 def elasticsearch(response: httpx.Response | Handler) -> ElasticsearchClient:
-    return ElasticsearchClient("http://es:9200", transport=answering(response))
+    return ElasticsearchClient("http://es:9200", transport=answering(response), retry=ONCE)
+
+
+def with_cluster(write_answer: httpx.Response) -> Handler:
+    """A management API whose cluster reads are fine: a configuration write reads the cluster first."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/actuator/cluster":
+            return httpx.Response(200, json=CLUSTER)
+        return write_answer
+
+    return handle
 
 
 def broker(node_id: Any = 0, **overrides: Any) -> dict[str, Any]:
@@ -228,7 +242,7 @@ def test_a_cluster_without_config_per_partition_has_no_exporters() -> None:
 def test_a_planned_change_with_a_textual_change_id_is_refused() -> None:
     body = {"changeId": "3", "currentTopology": [], "plannedChanges": [], "expectedTopology": []}
 
-    with management(httpx.Response(202, json=body)) as client, pytest.raises(ProtocolError) as caught:
+    with management(with_cluster(httpx.Response(202, json=body))) as client, pytest.raises(ProtocolError) as caught:
         client.disable_exporter("camundaregion1")
 
     assert str(caught.value) == (
@@ -342,13 +356,13 @@ GARBAGE: list[Any] = [None, [], {}, "text", 42, True, {"brokers": None}, [{}], {
 
 def client_calls() -> list[tuple[str, Callable[[httpx.MockTransport], Any]]]:
     def gw(t: httpx.MockTransport) -> GatewayClient:
-        return GatewayClient("http://gw", transport=t)
+        return GatewayClient("http://gw", transport=t, retry=ONCE)
 
     def mg(t: httpx.MockTransport) -> ManagementClient:
-        return ManagementClient("http://gw", transport=t)
+        return ManagementClient("http://gw", transport=t, retry=ONCE)
 
     def es(t: httpx.MockTransport) -> ElasticsearchClient:
-        return ElasticsearchClient("http://es", transport=t)
+        return ElasticsearchClient("http://es", transport=t, retry=ONCE)
 
     return [
         ("topology", lambda t: gw(t).topology()),
@@ -377,6 +391,8 @@ def test_no_garbage_body_escapes_as_anything_but_a_protocol_error(name: str, cal
     for garbage in GARBAGE:
 
         def handle(request: httpx.Request, body: Any = garbage) -> httpx.Response:
+            if name != "cluster" and request.method == "GET" and request.url.path == "/actuator/cluster":
+                return httpx.Response(200, json=CLUSTER)  # the read before a write: the write's answer is under test
             status = 202 if request.method == "PATCH" or request.url.path.endswith(("/enable", "/disable")) else 200
             return httpx.Response(status, json=body)
 

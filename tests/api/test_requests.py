@@ -65,11 +65,16 @@ def test_instance_search_body_filters_variables_as_json_text() -> None:
 
 
 class Recorder:
+    """Answers every request with one response and records it; the cluster read before a configuration write
+    is answered with an empty cluster and not recorded."""
+
     def __init__(self, status: int, body: Any) -> None:
         self.requests: list[httpx.Request] = []
         self.status, self.body = status, body
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/actuator/cluster":
+            return httpx.Response(200, json={"version": 1, "brokers": []})
         self.requests.append(request)
         return httpx.Response(self.status, json=self.body)
 

@@ -17,6 +17,7 @@ from drill.api import (
     HttpStatusError,
     ManagementClient,
     PendingChange,
+    RetryPolicy,
     TransportError,
     WaitTimeout,
     change_outcome,
@@ -332,13 +333,17 @@ def test_an_unreachable_gateway_during_the_wait_is_retried_then_reported() -> No
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    client = ManagementClient("http://gw:9600", transport=httpx.MockTransport(refuse))
+    retry = RetryPolicy(sleep=time.sleep, clock=time.clock)
+    client = ManagementClient("http://gw:9600", transport=httpx.MockTransport(refuse), retry=retry)
     with pytest.raises(WaitTimeout) as caught:
         client.wait_for_change(3, timeout=1.0, sleep=time.sleep, clock=time.clock)
 
     assert "got last error: GET http://gw:9600/actuator/cluster: expected HTTP 200, got ConnectError" in str(
         caught.value
     )
+    assert "gave up after 4 attempts in 1.4 s" in str(caught.value)
+    # one probe used its whole retry budget (1.4 s): the wait overran its 1 s bound by at most that much
+    assert (caught.value.attempts, time.now) == (1, pytest.approx(1.4))
 
 
 def test_pending_progress_counts_completed_and_pending_operations() -> None:

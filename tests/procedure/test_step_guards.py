@@ -406,7 +406,7 @@ def test_failback_5_refuses_before_the_restore(make_drill: MakeDrill) -> None:
 # -- failures of actions ----------------------------------------------------------------------------------------
 
 
-def test_failover_1_stops_at_a_503_from_the_cluster_patch(make_drill: MakeDrill) -> None:
+def test_failover_1_retries_a_503_from_the_cluster_patch_by_observation_then_stops(make_drill: MakeDrill) -> None:
     drill = make_drill(timeouts=QUICK)
     loss.lose_region(drill.ctx)
     control(
@@ -418,20 +418,27 @@ def test_failover_1_stops_at_a_503_from_the_cluster_patch(make_drill: MakeDrill)
     exc = action_failed(drill, "failover-1")
 
     assert exc.action == "force-remove the lost brokers [1, 3, 5, 7] from the Zeebe cluster"
-    assert "PATCH http://" in str(exc)
     assert "/actuator/cluster?force=true: expected HTTP 202, got HTTP 503" in str(exc)
+    assert "; the cluster showed no change newer than 0; gave up after 4 attempts in " in str(exc)
     run = last_run(drill, "failover-1")
     started = next(i for i, r in enumerate(run) if r["kind"] == "action")
-    patch = [(i, r) for i, r in enumerate(run) if r["kind"] == "http" and r["method"] == "PATCH"]
-    assert len(patch) == 1
-    at, record = patch[0]
-    assert started < at < len(run) - 2  # between the action's start and its failure
-    assert (record["status"], record["url"].endswith("/actuator/cluster?force=true")) == (503, True)
+    patches = [i for i, r in enumerate(run) if r["kind"] == "http" and r["method"] == "PATCH"]
+    retries = [i for i, r in enumerate(run) if r["kind"] == "retry"]
+    assert (len(patches), len(retries)) == (4, 3)
+    assert {run[i]["status"] for i in patches} == {503}
+    # each retry comes after the cluster showed the PATCH did not land, and before the next PATCH
+    assert started < patches[0] < retries[0] < patches[1] < retries[1] < patches[2] < retries[2] < patches[3]
+    assert patches[3] < len(run) - 2
+    assert [(run[i]["attempt"], run[i]["delay_s"], run[i]["adopted"]) for i in retries] == [
+        (1, 0.2, False),
+        (2, 0.4, False),
+        (3, 0.8, False),
+    ]
     assert run[-2]["status"] == "failed"
     state = drill.state()
     assert state["zeebe"]["members"] == ALL_BROKERS
     assert "lastChange" not in state["zeebe"]["cluster"]
-    assert [f["hits"] for f in state["faults"]] == [1]  # one PATCH, not retried
+    assert [f["hits"] for f in state["faults"]] == [4]  # sent again only while the cluster showed no new change
 
 
 def test_failover_2_stops_when_the_cluster_change_ends_failed(make_drill: MakeDrill) -> None:

@@ -33,6 +33,7 @@ _EVIDENCE_LABEL = {
     "http": "HTTP",
     "command": "command",
     "wait": "wait",
+    "retry": "retry",
     "action": "action",
     "note": "note",
     "loss": "region loss",
@@ -412,6 +413,11 @@ def evidence_line(row: Mapping[str, Any]) -> str:
     if kind == "wait":
         line = f"waited for {_text(row.get('what'))}: {_text(row.get('outcome'))}"
         return line + f" after {_text(row.get('attempts'))} attempts, {_maybe_seconds(row.get('elapsed_s'))}"
+    if kind == "retry":
+        if row.get("adopted"):
+            return f"{_text(row.get('call'))}: the write had landed; its change was adopted, not sent again"
+        line = f"{_text(row.get('call'))}: attempt {_text(row.get('attempt'))} failed ({_text(row.get('error'))})"
+        return line + f"; retried after {_maybe_seconds(row.get('delay_s'))}"
     if kind == "action":
         line = f"{_text(row.get('name'))}: {_text(row.get('status'))}"
         if row.get("duration_s") is not None:
@@ -463,6 +469,15 @@ def _footer(report: Mapping[str, Any]) -> str:
 
 
 # -- small pieces ------------------------------------------------------------------------------------------------
+
+
+def escape_text(text: str) -> str:
+    """For other pages of the project (the prove matrix) that share this page's rules for untrusted text."""
+    return _esc(text)
+
+
+# The look of every page the project writes, so a matrix and a drill report read as one set of evidence.
+STYLE = _CSS
 
 
 def _esc(text: str) -> str:

@@ -19,7 +19,7 @@ from drill.evidence.journal import ChainReport, read_verified
 from drill.evidence.report import measures
 
 SCHEMA = "c8-dr-drill/report/1"
-EVIDENCE_KINDS = ("http", "command", "wait", "action", "note", "loss", "marker")
+EVIDENCE_KINDS = ("http", "command", "wait", "retry", "action", "note", "loss", "marker")
 
 
 def _stages(start: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -646,3 +646,13 @@ def test_a_long_drill_renders_quickly_and_keeps_every_row(tmp_path: Path) -> Non
     assert len(doc.find("section", id="steps").find_all("section")) == 16
     assert sum(len(table_rows(d.find("table"))) for d in doc.find_all("details")) == 320
     assert len(doc.find("section", id="overview").find_all("tr")) == 17
+
+
+def test_a_retry_reads_as_a_sentence_and_an_adopted_write_says_it_was_not_sent_again() -> None:
+    from drill.evidence.report.html import evidence_line
+
+    call = "PATCH http://m:9600/actuator/cluster"
+    retried = {"kind": "retry", "call": call, "attempt": 1, "error": "HTTP 503", "delay_s": 0.2, "adopted": False}
+    assert evidence_line(retried) == f"{call}: attempt 1 failed (HTTP 503); retried after 0.2 s"
+    adopted = {"kind": "retry", "call": call, "attempt": 1, "error": "HTTP 503", "delay_s": 0, "adopted": True}
+    assert "adopted, not sent again" in evidence_line(adopted)
