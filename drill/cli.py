@@ -1,4 +1,10 @@
-"""The `c8-drill` command."""
+"""The `c8-drill` command.
+
+Bad input (a malformed option, a file that is not what it claims, a context that does not exist) ends every
+subcommand the same way: one line on stderr, `c8-drill <command>: error: <what was expected, what was seen>`, and
+exit code 2, before anything is changed. `OneLineErrors` does that once for the whole command tree, so a command
+added later gets it by being registered.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -16,16 +23,77 @@ from rich.console import Console
 from rich.table import Table
 
 from drill import __version__
+from drill.procedure.params import ParameterError
 
 if TYPE_CHECKING:
     from drill.sim.model.deployment import SimSettings
 
 console = Console()
 err_console = Console(stderr=True)
+PROG = "c8-drill"
+EXIT_USAGE = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="c8-drill")
+class OneLineErrors(click.Group):
+    """A click group whose usage errors are one line each, in every subcommand.
+
+    Click's own report (usage, a "Try --help" line, a blank line, then the error) buries the one fact the operator
+    needs, and a CI log grepped for it shows three lines out of context. A ParameterError that escapes a command is
+    the drill's own word for bad input, so it ends the same way. --help and --version are untouched.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:  # the caller handles exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        prog = prog_name or self.name or PROG
+        try:
+            result = super().main(argv, prog, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `c8-drill` alone: the help is the answer
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else self.command_path_of(prog, argv)
+            fail(where, exc.format_message(), exc.exit_code, hint=f"see {where} --help")
+        except click.ClickException as exc:
+            fail(self.command_path_of(prog, argv), exc.format_message(), exc.exit_code)
+        except ParameterError as exc:
+            fail(self.command_path_of(prog, argv), str(exc), EXIT_USAGE)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        # Not standalone, click returns the code of an explicit exit (--help, --version) or the command's value.
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def command_path_of(self, prog: str, argv: Sequence[str]) -> str:
+        """`c8-drill sim up` for an error raised outside click's contexts: the subcommand names at the front."""
+        words: list[str] = [prog]
+        command: click.Command = self
+        for arg in argv:
+            sub = command.commands.get(arg) if isinstance(command, click.Group) else None
+            if sub is None:
+                break
+            words.append(arg)
+            command = sub
+        return " ".join(words)
+
+
+def fail(where: str, message: str, exit_code: int = EXIT_USAGE, *, hint: str | None = None) -> None:
+    """End with exactly one line on stderr, whatever line breaks the message had."""
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    click.echo(f"{where}: error: {text}" + (f" ({hint})" if hint else ""), err=True)
+    sys.exit(exit_code)
+
+
+@click.group(PROG, cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name=PROG)
 def main() -> None:
     """Disaster-recovery drills for Camunda 8 dual-region deployments."""
 
@@ -216,15 +284,12 @@ def plan(
     bucket: str,
 ) -> None:
     """Print the runbook for losing one region: the commands a person would type, step by step."""
-    from drill.platform.helm_values import merge_values
-    from drill.procedure.params import DrillParams, ParameterError, Repository, Shape
+    from drill.procedure.params import DrillParams, Repository, Shape
     from drill.procedure.runbook import RunbookSetup, render
+    from drill.targets import values_shape
 
+    base = values_shape(values_files) if values_files else Shape(8, 8, 4)
     try:
-        base = Shape(8, 8, 4)
-        if values_files:
-            docs = [_load_yaml(path) for path in values_files]
-            base = Shape.from_values(merge_values(*docs))
         shape = Shape(
             cluster_size if cluster_size is not None else base.cluster_size,
             partitions if partitions is not None else base.partitions,
@@ -248,25 +313,13 @@ def plan(
     click.echo(render(params, setup), nl=False)
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise click.UsageError(f"cannot read values file {path}: {exc}") from exc
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise click.UsageError(f"values file {path}: expected a YAML mapping, got {type(doc).__name__}")
-    return doc
-
-
 def _register() -> None:
+    """Every command added here ends bad input in one line (OneLineErrors is the root group's class)."""
     from drill.cli_drill import report, run, verify
     from drill.cli_kind import kind
+    from drill.cli_prove import prove
 
-    for command in (run, report, verify, kind):
+    for command in (run, report, verify, kind, prove):
         main.add_command(command)
 
 

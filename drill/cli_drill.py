@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from drill.evidence.report.measures import Budgets
+from drill.procedure.params import ParameterError
 
 if TYPE_CHECKING:
     from drill.launch import Finished
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # a message is one line however long, for logs and grep
 EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
 MARKS = {"passed": "[green]✔ passed[/]", "failed": "[red]✘ failed[/]", "refused": "[red]✘ refused[/]"}
 
@@ -102,8 +105,24 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
 )
 @click.option("--profile", type=click.Choice(["small", "procedure"]), default="small", show_default=True)
 @click.option("--snapshot-repo", type=click.Choice(["fs", "s3"]), default="fs", show_default=True)
+@click.option(
+    "--endpoints",
+    "endpoints_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="sim: drive the running simulator whose `c8-drill sim up --endpoints-file` this is; start none.",
+)
+@click.option(
+    "--values",
+    "values_files",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="kube: Helm values files (in order) each region is reinstalled with.",
+)
 @click.option("--dry-run", is_flag=True, help="Print every command in order; run nothing.")
+@click.pass_context
 def run(
+    ctx: click.Context,
     target: str,
     lost_region: str,
     report_dir: Path,
@@ -120,13 +139,40 @@ def run(
     loss_mode: str,
     profile: str,
     snapshot_repo: str,
+    endpoints_file: Path | None,
+    values_files: tuple[Path, ...],
     dry_run: bool,
 ) -> None:
     """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
     from drill import launch
+    from drill.targets import TargetOptions, preflight
 
     if target == "kube" and not contexts:
         raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
+    if endpoints_file is not None and lost_region == "both":
+        from drill.endpoints_file import BOTH_REGIONS
+
+        raise click.UsageError(BOTH_REGIONS)
+    if endpoints_file is not None and ctx.get_parameter_source("time_scale") is ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--time-scale sets the simulator this command starts; with --endpoints the running simulator keeps "
+            "the one `c8-drill sim up --time-scale` gave it"
+        )
+    # Everything that can be refused is refused here, before launch.run archives the report directory.
+    preflight(
+        TargetOptions(
+            target=target,
+            contexts=contexts,
+            namespaces=namespaces,
+            values_files=values_files,
+            time_scale=time_scale,
+            loss_mode=loss_mode,
+            profile=profile,
+            snapshot_repo=snapshot_repo,
+            endpoints_file=endpoints_file,
+        ),
+        environment=not dry_run,
+    )
     if dry_run:
         regions = (0, 1) if lost_region == "both" else (int(lost_region),)
         click.echo(_dry_run(target, regions, variant, loss_mode, profile, snapshot_repo, report_dir), nl=False)
@@ -146,6 +192,8 @@ def run(
         loss_mode=loss_mode,
         profile=profile,
         snapshot_repo=snapshot_repo,
+        endpoints_file=endpoints_file,
+        values_files=values_files,
     )
     try:
         finished = launch.run(request, progress)
@@ -227,7 +275,7 @@ def _exit_code(finished: Finished) -> int:
 
 
 @click.command("report")
-@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("journal", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Default: beside it.")
 def report(journal: Path, out: Path | None) -> None:
     """Rebuild every report of a drill from its journal (after verifying its hash chain)."""
@@ -236,17 +284,15 @@ def report(journal: Path, out: Path | None) -> None:
     from drill.evidence.report.write import write_reports
 
     out = out or journal.parent
-    try:
+    try:  # write_reports verifies the whole journal before it makes --out or writes anything
         written = write_reports(journal, out, allure_results=out / "allure-results")
     except NotAJournal as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(EXIT_USAGE)
+        raise ParameterError(str(exc)) from None
     except JournalError as exc:
-        err_console.print(f"[red]journal does not verify; no report made:[/] {exc}", highlight=False)
+        err_console.print(f"[red]journal does not verify; no report made:[/] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_FAILED)
     except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(EXIT_USAGE)
+        raise ParameterError(str(exc)) from exc
     verdict = written.report["verdict"]
     console.print(f"verdict: [bold]{verdict.upper()}[/] (region {written.report['lost_region']} lost)")
     for name, path in written.paths.items():
@@ -261,17 +307,16 @@ def report(journal: Path, out: Path | None) -> None:
 
 
 @click.command("verify")
-@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("journal", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify(journal: Path) -> None:
     """Check a journal's hash chain; names the first broken record."""
     from drill.evidence.journal import JournalError, NotAJournal, verify_chain
 
     try:
         chain = verify_chain(journal)
-    except NotAJournal as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(EXIT_USAGE)
+    except NotAJournal as exc:  # bad input (exit 2), not an altered journal (exit 1)
+        raise ParameterError(str(exc)) from None
     except JournalError as exc:
-        err_console.print(f"[red]journal does NOT verify:[/] {exc}", highlight=False)
+        err_console.print(f"[red]journal does NOT verify:[/] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_FAILED)
     console.print(f"journal verifies: {chain.records} records, head sha256 {chain.last_hash}", highlight=False)

@@ -59,6 +59,8 @@ class RunRequest:
     loss_mode: str = "uninstall"
     profile: str = "small"
     snapshot_repo: str = "fs"
+    endpoints_file: Path | None = None  # sim: a running simulator's endpoints; none is started
+    values_files: tuple[Path, ...] = ()  # kube: the Helm values each region is reinstalled with
 
     def region_dirs(self) -> dict[int, Path]:
         return {r: self.report_dir / f"lost-region-{r}" for r in self.lost_regions}
@@ -89,6 +91,11 @@ class RunRequest:
             argv += [f"--{name.replace('_', '-')}", repr(value)]
         for context in self.allow_production:
             argv += ["--allow-production", context]
+        # Absolute: the child's paths must not depend on where it resolves them.
+        if self.endpoints_file is not None:
+            argv += ["--endpoints", str(self.endpoints_file.absolute())]
+        for values in self.values_files:
+            argv += ["--values", str(values.absolute())]
         return argv
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from drill.kind.loss import LOSS_MODES
 from drill.platform.base import Platform
 from drill.platform.commands import CommandRunner
-from drill.procedure.params import ParameterError, Repository, Timeouts
+from drill.procedure.params import ParameterError, Repository, Shape, Timeouts
 
 TARGETS = ("sim", "kind", "kube")
 KIND_CONTEXTS = ("kind-c8-region0", "kind-c8-region1")
@@ -44,6 +44,7 @@ class TargetOptions:
     loss_mode: str = "uninstall"  # kind only: how the drill loses a region (uninstall, stop-nodes, partition)
     profile: str = "small"  # kind only: which fixtures/values profile the clusters were installed with
     snapshot_repo: str = "fs"  # kind only: fs (a host directory in both clusters) or s3
+    endpoints_file: Path | None = None  # sim only: drive this running simulator instead of starting one
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -51,11 +52,22 @@ class TargetOptions:
         if self.target == "kube" and self.contexts is None:
             raise ParameterError("Expected one kube context per region for target kube (--context0, --context1)")
         if self.contexts is not None and self.contexts[0] == self.contexts[1]:
-            raise ParameterError(f"Expected two different kube contexts, got {self.contexts[0]!r} twice")
+            raise ParameterError(
+                f"the lost region would equal the surviving one: both regions name context {self.contexts[0]!r}"
+            )
         if isinstance(self.time_scale, bool) or not isinstance(self.time_scale, int | float) or self.time_scale < 0:
             raise ParameterError(f"Expected a time scale >= 0, got {self.time_scale!r}")
         if self.loss_mode not in LOSS_MODES:
             raise ParameterError(f"Expected a loss mode, one of {', '.join(LOSS_MODES)}; got {self.loss_mode!r}")
+        if self.endpoints_file is not None and self.target != "sim":
+            raise ParameterError(
+                f"--endpoints names a running simulator: expected target sim, got target {self.target}"
+            )
+        if self.values_files and self.target != "kube":
+            raise ParameterError(
+                "--values are the Helm values each region is reinstalled with, for target kube only (kind installs "
+                f"its --profile's files, the simulator its own): got target {self.target}"
+            )
 
     @property
     def kube_contexts(self) -> tuple[str, str]:
@@ -169,6 +181,8 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
     from drill.sim.model.deployment import SimSettings
     from drill.sim.runtime import SimRuntime
 
+    if options.endpoints_file is not None:
+        return _open_running_sim(options, auth)
     runtime = SimRuntime(
         SimSettings(
             time_scale=options.time_scale,
@@ -187,6 +201,102 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         gateway_auth=auth,
         _closers=[runtime.close],
     )
+
+
+def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
+    """A simulator someone else started (`c8-drill sim up`): nothing is started here and nothing stopped at the end,
+    so the deployment the drill leaves behind stays there to be looked at. Its own time scale picks the timeouts."""
+    from drill.api.auth import OidcClientCredentials
+    from drill.endpoints_file import read_endpoints
+    from drill.platform.sim import SimPlatform
+    from drill.sim.model.deployment import SimSettings
+
+    assert options.endpoints_file is not None
+    endpoints = read_endpoints(options.endpoints_file)
+    platforms: dict[int, Platform] = {}
+    try:
+        for region in (0, 1):
+            platforms[region] = SimPlatform(region, endpoints)
+    except BaseException:
+        for platform in platforms.values():
+            platform.close()
+        raise
+    if "identity" in endpoints:  # started with --auth oidc: its token endpoint and the client it was given
+        defaults = SimSettings()
+        token_url = f"{str(endpoints['identity']).rstrip('/')}/oauth/token"
+        auth = OidcClientCredentials(token_url, defaults.oidc_client_id, defaults.oidc_client_secret)
+    return OpenTarget(
+        "sim",
+        platforms,
+        cause_loss=True,
+        timeouts=SIM_TIMEOUTS if _served_time_scale(str(endpoints["control"])) == 0 else Timeouts(),
+        gateway_auth=auth,
+    )
+
+
+def _served_time_scale(control: str) -> float | None:
+    """The running simulator's time scale (its /state says), or None when it does not say."""
+    try:
+        response = httpx.get(f"{control.rstrip('/')}/state", timeout=10.0)
+        value = response.json()["settings"]["timeScale"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def values_shape(paths: Sequence[Path]) -> Shape:
+    """The deployment shape the Helm values files give when merged in order, as helm merges them.
+
+    A reinstall with these files must restore the original clusterSize, partitionCount and replicationFactor
+    (failback checks it); a file that does not parse or does not give a valid shape is refused before the drill."""
+    from drill.platform.helm_values import merge_values
+
+    docs = [_values_doc(Path(path)) for path in paths]
+    try:
+        return Shape.from_values(merge_values(*docs))
+    except ParameterError as exc:
+        names = ", ".join(str(path) for path in paths)
+        raise ParameterError(f"values file{'s' if len(paths) > 1 else ''} {names}: {exc}") from None
+
+
+def _values_doc(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"values file {path}: expected a YAML file, but it does not exist") from None
+    except IsADirectoryError:
+        raise ParameterError(f"values file {path}: expected a YAML file, got a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"values file {path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ParameterError(f"values file {path}: expected YAML, got a syntax error{at}: {problem}") from None
+    if doc is None:
+        return {}  # an empty file adds no values, as in helm
+    if not isinstance(doc, dict):
+        raise ParameterError(f"values file {path}: expected a YAML mapping, got a {type(doc).__name__}")
+    return doc
+
+
+def preflight(options: TargetOptions, *, environment: bool = True) -> None:
+    """Refuse bad input before a drill archives, journals or changes anything: the values files always; with
+    `environment`, also what this machine must provide (the kube contexts, the running simulator). A dry run
+    skips those: it prints a plan that may run elsewhere."""
+    if options.values_files:
+        values_shape(options.values_files)
+    if options.endpoints_file is not None:
+        from drill.endpoints_file import read_endpoints, verify_endpoints
+
+        (verify_endpoints if environment else read_endpoints)(options.endpoints_file)
+    if environment and options.target in ("kube", "kind"):
+        from drill.kube_contexts import check_contexts
+
+        hint = "; `c8-drill kind up` makes the kind clusters and their contexts" if options.target == "kind" else ""
+        check_contexts(options.kube_contexts if options.target == "kube" else KIND_CONTEXTS, hint=hint)
 
 
 def repository(options: TargetOptions) -> Repository | None:
