@@ -49,6 +49,7 @@ Feature: Dual-region drill: steady state, loss and recovery of one region
   @steady-after
   Scenario: Dual-region deployment is healthy again after the failback
     Given Every step of the failover and the failback passed.
+    And Every broker of both regions is a cluster member again.
     Then The Zeebe cluster has its full dual-region topology, both exporters are enabled and both Elasticsearch clusters are green.
     And Every marker, written before the loss and during the failover, is visible in both regions' Elasticsearch.
     And Failover and failback took no longer than their budgets, and no marker was lost.

@@ -28,7 +28,7 @@ def _handle(ctx: DrillContext, role: str) -> RegionHandle:
     return ctx.surviving if role == "surviving" else ctx.recreated
 
 
-def _await(ctx: DrillContext, plan: PlannedChange, what: str) -> dict[str, Any]:
+def await_change(ctx: DrillContext, plan: PlannedChange, what: str) -> dict[str, Any]:
     """Wait for an accepted cluster change to end; a FAILED/CANCELLED end or the time bound raises."""
     started = time.monotonic()
     polls: list[ClusterState] = []
@@ -82,8 +82,17 @@ class ForceRemoveBrokers(Action):
         ]
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
+        # A force removal of a live broker splits the brain (principle 7): look right before the write, whatever
+        # ids the operator typed, so even a wrong list never reaches the API.
+        alive = sorted(b.node_id for b in ctx.surviving.gateway.topology().brokers if b.node_id in self.brokers)
+        if alive:
+            raise OutcomeError(
+                self.describe(),
+                "only brokers the surviving gateway no longer reaches",
+                f"brokers {alive} are still reachable; refusing to force-remove them",
+            )
         plan = ctx.surviving.management.patch_cluster(remove=self.brokers, force=True)
-        return _await(ctx, plan, self.describe())
+        return await_change(ctx, plan, self.describe())
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ class AddBrokers(Action):
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         plan = ctx.surviving.management.patch_cluster(add=self.brokers, replication_factor=self.replication_factor)
-        return _await(ctx, plan, self.describe())
+        return await_change(ctx, plan, self.describe())
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,7 @@ class DisableExporter(Action):
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         plan = ctx.surviving.management.disable_exporter(self.exporter_id)
-        return _await(ctx, plan, self.describe())
+        return await_change(ctx, plan, self.describe())
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,7 @@ class EnableExporter(Action):
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         plan = ctx.surviving.management.enable_exporter(self.exporter_id, initialize_from=self.initialize_from)
-        return _await(ctx, plan, self.describe())
+        return await_change(ctx, plan, self.describe())
 
 
 @dataclass(frozen=True)

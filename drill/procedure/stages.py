@@ -187,7 +187,10 @@ class SteadyAfter(Step):
     id = "steady-after"
     title = "Dual-region deployment is healthy again after the failback"
     phase = "drill"
-    current_state = ("Every step of the failover and the failback passed.",)
+    current_state = (
+        "Every step of the failover and the failback passed.",
+        "Every broker of both regions is a cluster member again.",
+    )
     desired_state = (
         STEADY,
         "Every marker, written before the loss and during the failover, is visible in both regions' Elasticsearch.",
@@ -200,7 +203,12 @@ class SteadyAfter(Step):
     def check_current(self, ctx: DrillContext) -> list[Check]:
         ended = {r["step_id"]: r["status"] for r in read_journal(ctx.journal.path) if r.get("kind") == "step_end"}
         wanted = [s.id for s in catalog.steps(ctx.params.variant)]
-        return [equal("procedure steps passed", dict.fromkeys(wanted, "passed"), {s: ended.get(s) for s in wanted})]
+        shape = ctx.params.shape
+        # The journal's word alone is bookkeeping; the live membership shows the last step's effect holds.
+        return [
+            equal("procedure steps passed", dict.fromkeys(wanted, "passed"), {s: ended.get(s) for s in wanted}),
+            members(ctx, shape.brokers_of(0) + shape.brokers_of(1), "every broker a cluster member"),
+        ]
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
         checks = steady_state(ctx)
