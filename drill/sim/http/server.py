@@ -3,6 +3,10 @@
 A lost region must refuse connections the way a deleted Kubernetes service does, and a recreated region must
 answer again on the same address, so each service is its own uvicorn server that can be stopped and started
 while the others keep running. Signals stay with the host process (`capture_signals` is a no-op).
+
+While a service is stopped its port stays reserved by a socket that is bound but not listening: connecting to
+it is refused, as it should be, and no other process (parallel test runs, `c8-drill prove`'s workers) can take
+the port before the region comes back.
 """
 
 from __future__ import annotations
@@ -46,16 +50,17 @@ class ServiceHost:
         self._thread.start()
         self._servers: dict[str, tuple[_EmbeddedServer, asyncio.Task[None]]] = {}
         self._apps: dict[str, Any] = {}
+        self._reserved: dict[str, socket.socket] = {}
         self.bindings: dict[str, Binding] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     def add(self, name: str, app: Any, host: str = "127.0.0.1", port: int = 0, *, start: bool = True) -> Binding:
-        """Register a service; port 0 picks a free port once and keeps it for restarts."""
-        if port == 0:
-            port = _free_port(host)
+        """Register a service; port 0 picks a free port once and keeps it (reserved) for restarts."""
+        reserved = _bound(host, port)
+        self._reserved[name] = reserved
         self._apps[name] = app
-        self.bindings[name] = Binding(host, port)
+        self.bindings[name] = Binding(host, int(reserved.getsockname()[1]))
         if start:
             self.start(name)
         return self.bindings[name]
@@ -77,11 +82,14 @@ class ServiceHost:
         return name in self._servers
 
     def close(self) -> None:
+        """Stop everything and release every port; closing twice is harmless."""
+        if self._loop.is_closed():
+            return
         if self._servers:
             names = list(self._servers)
 
             async def stop_all() -> None:  # concurrently: each server notices should_exit within ~0.1 s
-                await asyncio.gather(*(self.stop_async(n) for n in names))
+                await asyncio.gather(*(self.stop_async(n, reserve=False) for n in names))
 
             asyncio.run_coroutine_threadsafe(stop_all(), self._loop).result(timeout=STARTUP_TIMEOUT + 1)
 
@@ -97,6 +105,9 @@ class ServiceHost:
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self._loop.close()
+        for reserved in self._reserved.values():
+            reserved.close()
+        self._reserved.clear()
 
     def __enter__(self) -> ServiceHost:
         return self
@@ -110,7 +121,8 @@ class ServiceHost:
         if name not in self._servers:
             await self._start(name)
 
-    async def stop_async(self, name: str) -> None:
+    async def stop_async(self, name: str, *, reserve: bool = True) -> None:
+        """Stop serving `name`; with `reserve` (a region lost, to come back) its port stays held, refusing."""
         entry = self._servers.pop(name, None)
         if entry is None:
             return
@@ -119,6 +131,9 @@ class ServiceHost:
         server.force_exit = True
         with contextlib.suppress(asyncio.CancelledError, SystemExit):
             await asyncio.wait_for(task, timeout=STARTUP_TIMEOUT)
+        if reserve:
+            binding = self.bindings[name]
+            self._reserved[name] = _bound(binding.host, binding.port)  # uvicorn closed the listening socket
 
     async def _start(self, name: str) -> None:
         binding = self.bindings[name]
@@ -133,14 +148,25 @@ class ServiceHost:
             timeout_keep_alive=5,
         )
         server = _EmbeddedServer(config)
+        listening = self._reserved.pop(name)  # uvicorn listens on the reserved socket itself: no gap to lose it in
 
         async def serve() -> None:
             try:
-                await server.serve()
+                await server.serve(sockets=[listening])
             except SystemExit as exc:  # uvicorn's way of saying the port could not be bound
                 raise OSError(f"cannot serve {name} on {binding.url}: uvicorn exited with {exc.code}") from None
 
         task = asyncio.create_task(serve(), name=f"serve {name}")
+        try:
+            await self._started(name, server, task)
+        except BaseException:
+            with contextlib.suppress(OSError):  # hold the port again, so a later start can retry on it
+                self._reserved[name] = _bound(binding.host, binding.port)
+            raise
+        self._servers[name] = (server, task)
+
+    async def _started(self, name: str, server: _EmbeddedServer, task: asyncio.Task[None]) -> None:
+        binding = self.bindings[name]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STARTUP_TIMEOUT
         while not server.started:
@@ -151,10 +177,18 @@ class ServiceHost:
                 server.should_exit = True
                 raise TimeoutError(f"{name} did not start on {binding.url} within {STARTUP_TIMEOUT} s")
             await asyncio.sleep(0.005)
-        self._servers[name] = (server, task)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to the address but not listening: it holds the port, and a client connecting is refused."""
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without it
+    # Nagle and delayed ACKs add ~40 ms to every response.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart must not wait out TIME_WAIT
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    return sock
