@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.fake_time import FakeTime
 
 from drill.api import (
     ElasticsearchClient,
@@ -28,25 +29,6 @@ from drill.platform.base import ServiceUrls
 from drill.procedure.context import ClientOptions, RegionHandle
 
 Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-class FakeTime:
-    """A clock that moves only when the code under test sleeps (or a handler says a request took time)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def policy(self, **kwargs: Any) -> RetryPolicy:
-        return RetryPolicy(sleep=self.sleep, clock=self.clock, **kwargs)
 
 
 @pytest.fixture

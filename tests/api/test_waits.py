@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.fake_time import FakeTime
 
 from drill.api import (
     ApiError,
@@ -24,22 +25,6 @@ from drill.api import (
     wait_until,
 )
 from drill.api.models import Operation
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_backoff_grows_by_its_factor_up_to_its_cap() -> None:
