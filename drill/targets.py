@@ -6,7 +6,7 @@ kind) or only verify one that has happened (kube). Nothing above this module kno
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +177,6 @@ def _open_kind(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
 
 
 def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
-    from drill.platform.sim import SimPlatform
     from drill.sim.model.deployment import SimSettings
     from drill.sim.runtime import SimRuntime
 
@@ -192,27 +191,21 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
             password=options.gateway_password,
         )
     )
-    endpoints = runtime.endpoints()
-    return OpenTarget(
-        "sim",
-        {region: SimPlatform(region, endpoints) for region in (0, 1)},
-        cause_loss=True,
-        timeouts=SIM_TIMEOUTS if options.time_scale == 0 else Timeouts(),
-        gateway_auth=auth,
-        _closers=[runtime.close],
-    )
+    timeouts = SIM_TIMEOUTS if options.time_scale == 0 else Timeouts()
+    return sim_target(runtime.endpoints(), timeouts=timeouts, auth=auth, closers=[runtime.close])
 
 
-def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
-    """A simulator someone else started (`c8-drill sim up`): nothing is started here and nothing stopped at the end,
-    so the deployment the drill leaves behind stays there to be looked at. Its own time scale picks the timeouts."""
-    from drill.api.auth import OidcClientCredentials
-    from drill.endpoints_file import read_endpoints
+def sim_target(
+    endpoints: Mapping[str, Any],
+    *,
+    timeouts: Timeouts,
+    auth: httpx.Auth | None,
+    closers: Sequence[Callable[[], None]] = (),
+) -> OpenTarget:
+    """Both regions of a simulator reached through its endpoints; `closers` (stopping an embedded simulator) run
+    when the target closes, or at once if a region cannot be reached, so nothing is left running."""
     from drill.platform.sim import SimPlatform
-    from drill.sim.model.deployment import SimSettings
 
-    assert options.endpoints_file is not None
-    endpoints = read_endpoints(options.endpoints_file)
     platforms: dict[int, Platform] = {}
     try:
         for region in (0, 1):
@@ -220,18 +213,27 @@ def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
     except BaseException:
         for platform in platforms.values():
             platform.close()
+        for close in closers:
+            close()
         raise
+    return OpenTarget("sim", platforms, cause_loss=True, timeouts=timeouts, gateway_auth=auth, _closers=list(closers))
+
+
+def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
+    """A simulator someone else started (`c8-drill sim up`): nothing is started here and nothing stopped at the end,
+    so the deployment the drill leaves behind stays there to be looked at. Its own time scale picks the timeouts."""
+    from drill.api.auth import OidcClientCredentials
+    from drill.endpoints_file import read_endpoints
+    from drill.sim.model.deployment import SimSettings
+
+    assert options.endpoints_file is not None
+    endpoints = read_endpoints(options.endpoints_file)
     if "identity" in endpoints:  # started with --auth oidc: its token endpoint and the client it was given
         defaults = SimSettings()
         token_url = f"{str(endpoints['identity']).rstrip('/')}/oauth/token"
         auth = OidcClientCredentials(token_url, defaults.oidc_client_id, defaults.oidc_client_secret)
-    return OpenTarget(
-        "sim",
-        platforms,
-        cause_loss=True,
-        timeouts=SIM_TIMEOUTS if _served_time_scale(str(endpoints["control"])) == 0 else Timeouts(),
-        gateway_auth=auth,
-    )
+    timeouts = SIM_TIMEOUTS if _served_time_scale(str(endpoints["control"])) == 0 else Timeouts()
+    return sim_target(endpoints, timeouts=timeouts, auth=auth)
 
 
 def _served_time_scale(control: str) -> float | None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from drill.procedure.actions import Action, AddBrokers, ForceRemoveBrokers, HelmDeploy, await_change
 from drill.procedure.catalog import steps as procedure_steps
+from drill.procedure.context import DrillContext
 from drill.procedure.params import OPERATE_TASKLIST_OFF, DrillParams
 from drill.procedure.step import Step
 
@@ -197,7 +198,7 @@ class ForceAddBrokers(AddBrokers):
     def describe(self) -> str:
         return f"add brokers {list(self.brokers)} with replicationFactor {self.replication_factor} and force=true"
 
-    def run(self, ctx: Any) -> dict[str, Any]:
+    def run(self, ctx: DrillContext) -> dict[str, Any]:
         plan = ctx.surviving.management.patch_cluster(
             add=self.brokers, replication_factor=self.replication_factor, force=True
         )

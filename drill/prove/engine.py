@@ -25,8 +25,6 @@ import httpx
 from drill.api.retry import RetryPolicy
 from drill.drill_session import DrillSession, DrillSettings
 from drill.evidence.journal import read_journal
-from drill.platform.base import Platform
-from drill.platform.sim import SimPlatform
 from drill.procedure.context import ClientOptions
 from drill.procedure.params import DrillParams, Timeouts
 from drill.procedure.stages import drill_sequence
@@ -42,7 +40,7 @@ from drill.prove.faults import (
 from drill.prove.verdict import Row, judge
 from drill.sim.model.deployment import SimSettings
 from drill.sim.runtime import SimRuntime
-from drill.targets import OpenTarget
+from drill.targets import OpenTarget, sim_target
 
 # Tighter than a plain simulator drill: at time scale 0 every healthy wait ends at its next observation, so these
 # only bound how long a fault takes to be caught (a hang costs at most a client timeout per attempt).
@@ -97,21 +95,10 @@ def slug(case_id: str) -> str:
 
 def _open_sim(timeouts: Timeouts) -> tuple[OpenTarget, dict[str, Any]]:
     runtime = SimRuntime(SimSettings(time_scale=0))
-    try:
-        endpoints = runtime.endpoints()
-        platforms: dict[int, Platform] = {r: SimPlatform(r, endpoints) for r in (0, 1)}
-    except BaseException:
-        runtime.close()
-        raise
-    target = OpenTarget(
-        "sim",
-        platforms,
-        cause_loss=True,
-        timeouts=timeouts,
-        gateway_auth=httpx.BasicAuth("demo", "demo"),
-        _closers=[runtime.close],
-    )
-    return target, endpoints
+    endpoints = runtime.endpoints()
+    return sim_target(
+        endpoints, timeouts=timeouts, auth=httpx.BasicAuth("demo", "demo"), closers=[runtime.close]
+    ), endpoints
 
 
 def run_case(case: Case, settings: ProveSettings) -> Row:

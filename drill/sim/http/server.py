@@ -190,5 +190,4 @@ def _bound(host: str, port: int) -> socket.socket:
     except BaseException:
         sock.close()
         raise
-    sock.set_inheritable(False)
     return sock
