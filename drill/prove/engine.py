@@ -119,15 +119,17 @@ def run_case(case: Case, settings: ProveSettings) -> Row:
             gateway_auth=target.gateway_auth, timeout=settings.client_timeout, retry=PROVE_RETRY
         ),
     )
-    armory = SimArmory(session.params, endpoints)
-    session.journal.append(
-        "prove_case", case=case.id, title=case.title, expected=case.expect.to_json(), endpoints=endpoints
-    )
-    try:
+    armory: SimArmory | None = None
+    try:  # from here on an interrupt still ends the journal (DrillSession itself covers its start)
+        armory = SimArmory(session.params, endpoints)
+        session.journal.append(
+            "prove_case", case=case.id, title=case.title, expected=case.expect.to_json(), endpoints=endpoints
+        )
         _drive(session, case, armory)
     finally:
         with _deaf_to_interrupts():
-            armory.close()
+            if armory is not None:
+                armory.close()
             session.finish(reports=False)
     return judge(case, session.journal_path, seconds=time.monotonic() - started)
 

@@ -66,4 +66,4 @@ def test_a_terminated_prove_ends_each_running_drill_cleanly_and_exits_3(tmp_path
     assert len(journals) >= 4
     for path in journals:
         records = read_journal(path)  # every chain verifies, interrupted ones included
-        assert records[-1]["kind"] == "drill_end", path
+        assert records[-1]["kind"] == "drill_end", (path, records[-1])
