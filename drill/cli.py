@@ -145,6 +145,12 @@ def _positive_even(ctx: click.Context, param: click.Parameter, value: int) -> in
     show_default=True,
     help="v2 API authentication; oidc also serves a client-credentials token endpoint (client drill/drill-secret).",
 )
+@click.option(
+    "--legacy-exporters",
+    is_flag=True,
+    help="An 8.8 migrated from 8.7: the legacy exporters elasticsearchregion0/1 are configured and enabled too "
+    "(drill it with --camunda-version 8.7 or auto).",
+)
 @click.option("--for-seconds", type=click.FloatRange(min=0), default=None, help="Stop after this long (for scripts).")
 def sim_up(
     cluster_size: int,
@@ -157,6 +163,7 @@ def sim_up(
     username: str,
     password: str,
     auth: str,
+    legacy_exporters: bool,
     for_seconds: float | None,
 ) -> None:
     """Serve a healthy dual-region deployment in the foreground until interrupted."""
@@ -177,6 +184,7 @@ def sim_up(
         username=username,
         password=password,
         auth=auth,
+        legacy_exporters=legacy_exporters,
     )
     started = time.perf_counter()
     try:
@@ -215,6 +223,8 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
         table.add_row(str(region), urls["gateway"], urls["management"], urls["elasticsearch"])
     console.print(table)
     console.print(f"control API: {endpoints['control']}   (GET /state, POST /regions/1/lose, ...)")
+    if "public" in endpoints:
+        console.print(f"public endpoint: {endpoints['public']}   (region 0's gateway; POST /public/route switches it)")
     if "identity" in endpoints:
         console.print(
             f"OIDC token endpoint: {endpoints['identity']}/oauth/token   "
@@ -224,6 +234,7 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
         f"clusterSize {settings.cluster_size}, partitions {settings.partitions}, "
         f"replicationFactor {settings.replication_factor}, time scale {settings.time_scale}"
         + (f"; v2 API user {settings.username}" if settings.auth == "basic" else f"; v2 API auth {settings.auth}")
+        + ("; legacy exporters elasticsearchregion0/1 enabled (8.7-migrated)" if settings.legacy_exporters else "")
     )
     if path is not None:
         console.print(f"endpoints written to {path}")
@@ -270,6 +281,14 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
 @click.option("--release-name", default="camunda", show_default=True)
 @click.option("--chart-version", default="13.12.7", show_default=True)
 @click.option("--bucket", default="camunda-drill", show_default=True, help="S3 bucket of the snapshot repository.")
+@click.option(
+    "--camunda-version",
+    type=click.Choice(["8.8", "8.7"]),
+    default="8.8",
+    show_default=True,
+    help="8.7: an 8.8 migrated from 8.7 whose legacy exporters elasticsearchregion0/1 are enabled (every exporter "
+    "step acts on them too).",
+)
 def plan(
     lost_region: str,
     variant: str,
@@ -282,6 +301,7 @@ def plan(
     release_name: str,
     chart_version: str,
     bucket: str,
+    camunda_version: str,
 ) -> None:
     """Print the runbook for losing one region: the commands a person would type, step by step."""
     from drill.procedure.params import DrillParams, Repository, Shape
@@ -299,6 +319,7 @@ def plan(
             lost_region=int(lost_region),
             shape=shape,
             variant=variant,
+            camunda_version=camunda_version,
             release_name=release_name,
             repository=Repository(settings={"bucket": bucket, "client": "camunda", "base_path": "backups"}),
         )
@@ -315,11 +336,12 @@ def plan(
 
 def _register() -> None:
     """Every command added here ends bad input in one line (OneLineErrors is the root group's class)."""
+    from drill.cli_check import check
     from drill.cli_drill import report, run, verify
     from drill.cli_kind import kind
     from drill.cli_prove import prove
 
-    for command in (run, report, verify, kind, prove):
+    for command in (run, report, verify, kind, prove, check):
         main.add_command(command)
 
 

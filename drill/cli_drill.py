@@ -21,12 +21,21 @@ from drill.evidence.report.measures import Budgets
 from drill.procedure.params import ParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from drill.approvals import Approval, ApprovalRequest
     from drill.launch import Finished
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # a message is one line however long, for logs and grep
 EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
-MARKS = {"passed": "[green]✔ passed[/]", "failed": "[red]✘ failed[/]", "refused": "[red]✘ refused[/]"}
+MARKS = {
+    "passed": "[green]✔ passed[/]",
+    "failed": "[red]✘ failed[/]",
+    "refused": "[red]✘ refused[/]",
+    "ready": "[green]✔ current state holds[/]",
+    "not ready": "[yellow]… current state does not hold now[/]",
+}
 
 
 def progress(region: int, record: dict[str, Any]) -> None:
@@ -48,6 +57,21 @@ def progress(region: int, record: dict[str, Any]) -> None:
             console.print(f"{prefix}     [red]{record.get('error')}[/]", highlight=False)
     elif kind == "blocked":
         console.print(f"{prefix} [bold]{record.get('step_id')}[/] [yellow]⊘ blocked[/] (not executed)")
+    elif kind == "guard":
+        console.print(f"{prefix} [red]{escape(str(record.get('reason')))}[/]", highlight=False)
+    elif kind == "dry_run":
+        for action in record.get("actions") or []:
+            console.print(f"{prefix}   [cyan]would[/] {escape(str(action.get('action')))}:", highlight=False)
+            for line in action.get("would_run") or []:
+                console.print(f"{prefix}     {escape(str(line))}", highlight=False)
+    elif kind == "approval":
+        decision = "[green]approved[/]" if record.get("approved") else "[red]not approved[/]"
+        console.print(f"{prefix}   {decision} by {escape(str(record.get('approver')))}", highlight=False)
+    elif kind == "resume":
+        console.rule(f"resuming the drill of region {region} after record {record.get('after_seq')}")
+    elif kind == "resume_plan":
+        where = record.get("start") or "the end (every stage's desired state holds)"
+        console.print(f"{prefix} resume starts at [bold]{where}[/]", highlight=False)
 
 
 def _seconds(value: Any) -> str:
@@ -85,6 +109,14 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
     "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("drill-reports"), show_default=True
 )
 @click.option("--variant", type=click.Choice(["seed", "operate-last"]), default="seed", show_default=True)
+@click.option(
+    "--camunda-version",
+    type=click.Choice(["8.8", "8.7", "auto"]),
+    default="8.8",
+    show_default=True,
+    help="8.7: an 8.8 migrated from 8.7 whose legacy exporters elasticsearchregion0/1 are enabled (every exporter "
+    "step acts on them too; target sim starts its simulator with them); auto: detected at the drill's start.",
+)
 @click.option("--time-scale", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Simulator only.")
 @click.option("--context", "contexts", nargs=2, default=None, help="Kube contexts of region 0 and region 1.")
 @click.option("--namespace", "namespaces", nargs=2, default=("camunda-region0", "camunda-region1"), show_default=True)
@@ -119,7 +151,38 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
     multiple=True,
     help="kube: Helm values files (in order) each region is reinstalled with.",
 )
-@click.option("--dry-run", is_flag=True, help="Print every command in order; run nothing.")
+@click.option(
+    "--mode",
+    type=click.Choice(["drill", "incident"]),
+    default=None,
+    help="drill: the harness causes the loss (default on sim, kind); incident: the region is really lost and is "
+    "only verified (default on kube).",
+)
+@click.option(
+    "--lost-for",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="incident: seconds the lost brokers must stay unreachable before failover-1 (default 30).",
+)
+@click.option("--dry-run", is_flag=True, help="Run every Given read-only against the target; run no When.")
+@click.option("--plan", is_flag=True, help="Print every command in order (kind: a whole script); contact nothing.")
+@click.option(
+    "--resume",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Continue the interrupted drill of this journal, from where the live state shows it is.",
+)
+@click.option("--approve-each-step", is_flag=True, help="Before each When that changes something, ask and record.")
+@click.option("--approver", default=None, help="Who approves (default: user@host of this terminal).")
+@click.option(
+    "--fence",
+    type=click.Choice(["if-reachable", "required"]),
+    default="if-reachable",
+    show_default=True,
+    help="required: the lost region must be fenced; if-reachable: one whose API is down is recorded unfenced.",
+)
+@click.option("--reroute-command", default=None, help="Moves public traffic to the surviving region (run by sh -c).")
+@click.option("--public-endpoint", default=None, help="The public URL probed after rerouting (sim: its own).")
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -127,6 +190,7 @@ def run(
     lost_region: str,
     report_dir: Path,
     variant: str,
+    camunda_version: str,
     time_scale: float,
     contexts: tuple[str, str] | None,
     namespaces: tuple[str, str],
@@ -141,7 +205,16 @@ def run(
     snapshot_repo: str,
     endpoints_file: Path | None,
     values_files: tuple[Path, ...],
+    mode: str | None,
+    lost_for: float | None,
     dry_run: bool,
+    plan: bool,
+    resume: Path | None,
+    approve_each_step: bool,
+    approver: str | None,
+    fence: str,
+    reroute_command: str | None,
+    public_endpoint: str | None,
 ) -> None:
     """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
     from drill import launch
@@ -149,6 +222,26 @@ def run(
 
     if target == "kube" and not contexts:
         raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
+    from drill.procedure.params import DrillParams
+
+    # Refused here, not by the pytest child: bad input is one line and exit 2 before anything is archived.
+    DrillParams(lost_region=0, fence=fence, reroute_command=reroute_command, public_endpoint=public_endpoint)
+    if dry_run and (plan or resume is not None or approve_each_step):
+        raise click.UsageError(
+            "--dry-run reads and changes nothing: it goes with none of --plan, --resume, --approve-each-step"
+        )
+    if resume is not None:
+        from drill.procedure.resume import lost_region_of
+
+        resumed = lost_region_of(resume)  # refuses a journal there is nothing to resume in
+        if ctx.get_parameter_source("lost_region") is ParameterSource.COMMANDLINE and lost_region != str(resumed):
+            raise click.UsageError(f"--resume {resume} continues the drill losing region {resumed}, not {lost_region}")
+        lost_region = str(resumed)
+        if target == "sim" and endpoints_file is None:
+            raise click.UsageError(
+                "--resume needs a target that outlived the interrupted run: the embedded simulator ended with it; "
+                "use --endpoints of a `c8-drill sim up`, or --target kind/kube"
+            )
     if endpoints_file is not None and lost_region == "both":
         from drill.endpoints_file import BOTH_REGIONS
 
@@ -171,14 +264,27 @@ def run(
             snapshot_repo=snapshot_repo,
             endpoints_file=endpoints_file,
         ),
-        environment=not dry_run,
+        environment=not plan,
+        lost=int(lost_region) if lost_region != "both" and (resume is not None or mode == "incident") else None,
     )
-    if dry_run:
+    if plan:
         regions = (0, 1) if lost_region == "both" else (int(lost_region),)
-        click.echo(_dry_run(target, regions, variant, loss_mode, profile, snapshot_repo, report_dir), nl=False)
+        text = _plan(
+            target,
+            regions,
+            variant,
+            loss_mode,
+            profile,
+            snapshot_repo,
+            report_dir,
+            mode,
+            camunda_version=camunda_version,
+        )
+        click.echo(text, nl=False)
         return
     request = launch.RunRequest(
         target=target,
+        camunda_version=camunda_version,
         lost_regions=(0, 1) if lost_region == "both" else (int(lost_region),),
         report_dir=report_dir,
         variant=variant,
@@ -194,17 +300,32 @@ def run(
         snapshot_repo=snapshot_repo,
         endpoints_file=endpoints_file,
         values_files=values_files,
+        mode=mode,
+        dry_run=dry_run,
+        resume=resume,
+        approve_each_step=approve_each_step,
+        lost_for=lost_for,
+        fence=fence,
+        reroute_command=reroute_command,
+        public_endpoint=public_endpoint,
     )
+    if resume is not None:
+        request.report_dir = resume.parent.parent
+    ask = None
+    if approve_each_step:
+        from drill.approvals import default_approver_name
+
+        ask = _prompt(approver or default_approver_name())
     try:
-        finished = launch.run(request, progress)
+        finished = launch.run(request, progress, ask)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from exc
     console.print(summary_table(finished.reports))
-    _print_paths(finished, report_dir)
+    _print_paths(finished, request.report_dir)
     sys.exit(_exit_code(finished))
 
 
-def _dry_run(
+def _plan(
     target: str,
     regions: tuple[int, ...],
     variant: str,
@@ -212,6 +333,8 @@ def _dry_run(
     profile: str,
     snapshot_repo: str,
     report_dir: Path,
+    mode: str | None,
+    camunda_version: str = "8.8",
 ) -> str:
     """kind: the whole nightly sequence per lost region; other targets: the drill's runbook (they exist already)."""
     from drill.procedure.params import DrillParams
@@ -229,7 +352,10 @@ def _dry_run(
     repo = repository(options)
     texts = []
     for region in regions:
-        params = DrillParams(lost_region=region, variant=variant)
+        chosen = mode or ("incident" if target == "kube" else "drill")
+        params = DrillParams(
+            lost_region=region, variant=variant, cause_loss=chosen == "drill", camunda_version=camunda_version
+        )
         if repo is not None:
             params = replace(params, repository=repo)
         if target == "kind":
@@ -237,8 +363,31 @@ def _dry_run(
 
             texts.append(dry_run(params, loss_mode, kind_up_options(options), report_dir))
         else:
-            texts.append(render(params, sequence=drill_sequence(variant)))
+            texts.append(render(params, sequence=drill_sequence(variant, params.mode)))
     return "\n".join(texts)
+
+
+def _prompt(approver: str) -> Callable[[ApprovalRequest], Approval]:
+    """Show the step's current state and exact commands, then ask for the step id typed out."""
+    from drill.approvals import judge
+
+    def ask(request: ApprovalRequest) -> Approval:
+        console.rule(f"approval {request.number}: {request.step_id} {request.title}")
+        console.print("[bold]current state[/]")
+        for line in request.current_state:
+            console.print(f"  {escape(line)}", highlight=False)
+        console.print("[bold]it will run[/]")
+        for line in request.commands:
+            console.print(f"  {escape(line)}", highlight=False)
+        try:
+            typed = click.prompt(
+                f"type {request.token} to approve, anything else refuses", default="", show_default=False
+            )
+        except click.Abort:
+            typed = ""
+        return judge(request, typed, approver)
+
+    return ask
 
 
 def _print_paths(finished: Finished, report_dir: Path) -> None:
@@ -269,7 +418,7 @@ def _exit_code(finished: Finished) -> int:
         err_console.print(f"[red]pytest could not run the drill[/] (exit {finished.exit_code}); see {finished.log}")
         return EXIT_USAGE if finished.exit_code == 4 else EXIT_FAILED
     reports = finished.reports.values()
-    if finished.exit_code == 0 and all(r is not None and r["verdict"] == "passed" for r in reports):
+    if finished.exit_code == 0 and all(r is not None and r["verdict"] in ("passed", "ready") for r in reports):
         return 0
     return EXIT_FAILED
 

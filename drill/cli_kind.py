@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,11 +122,13 @@ class _ProgressRunner(CommandRunner):
     def current(self) -> PlannedCommand:
         return self.plan[self.index]
 
-    def run(self, argv: Sequence[str], *, timeout: float, input: str | None = None) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float, input: str | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
         self.index += 1
         console.print(f"[{self.index + 1}/{len(self.plan)}] {escape(self.current.why)}")
         console.print(f"    [dim]{escape(shlex.join(argv))}[/]")
-        return super().run(argv, timeout=timeout, input=input)
+        return super().run(argv, timeout=timeout, input=input, env=env)
 
     def _finished(self, result: CommandResult) -> None:
         mark = "[green]ok[/]" if result.ok else f"[red]exit {result.exit_code}[/]"

@@ -72,17 +72,23 @@ def read_endpoints(path: Path) -> dict[str, Any]:
         for service in SERVICES:
             _check_url(name, f"{region}.{service}", urls.get(service))
     _check_url(name, "control", endpoints["control"])
-    if "identity" in endpoints:
-        _check_url(name, "identity", endpoints["identity"])
+    for optional in ("identity", "public"):  # the public endpoint: simulators since traffic rerouting
+        if optional in endpoints:
+            _check_url(name, optional, endpoints[optional])
     _check_two_regions(name, endpoints)
     return endpoints
 
 
 def verify_endpoints(
-    path: Path, *, timeout: float = TIMEOUT_S, transport: httpx.BaseTransport | None = None
+    path: Path,
+    *,
+    timeout: float = TIMEOUT_S,
+    transport: httpx.BaseTransport | None = None,
+    lost: int | None = None,
 ) -> dict[str, Any]:
     """`read_endpoints`, then the simulator's word: its control API serves exactly these endpoints and every
-    service answers. Raises EndpointsFileError naming the first thing that is not so."""
+    service answers, except those of region `lost` (an incident, or a resumed drill, expects it down). Raises
+    EndpointsFileError naming the first thing that is not so."""
     name = str(path)
     endpoints = read_endpoints(path)
     control = _clean(endpoints["control"])
@@ -95,6 +101,8 @@ def verify_endpoints(
             truth = f"serves it at {theirs}" if theirs is not None else "serves no such endpoint"
             raise _error(name, f"{key} {claim} but the simulator at {control} {truth}", lies=True)
         for region in REGION_KEYS:
+            if lost is not None and region == f"region{lost}":
+                continue
             for service in SERVICES:
                 url = _clean(endpoints[region][service])
                 seen = _silence(client, url + PROBES[service], timeout, auth=service == "gateway")
@@ -109,7 +117,7 @@ def verify_endpoints(
 
 def first_difference(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> tuple[str, str | None, str | None] | None:
     """The first endpoint (in the file's reading order) where the file and the simulator disagree."""
-    keys = [f"{region}.{service}" for region in REGION_KEYS for service in SERVICES] + ["control", "identity"]
+    keys = [f"{region}.{service}" for region in REGION_KEYS for service in SERVICES] + ["control", "identity", "public"]
     for key in keys:
         mine, real = _at(ours, key), _at(theirs, key)
         if (None if mine is None else _clean(mine)) != (None if real is None else _clean(real)):

@@ -1,7 +1,9 @@
-"""What may run where: destructive steps run freely only on the simulator and on kind contexts.
+"""What may run where: destructive steps run freely only on the embedded simulator and on kind contexts.
 
 Anything else is somebody's real cluster; a destructive step there needs `--allow-production` naming that exact
-context, so neither a typo nor a stale kubeconfig can point a drill at production.
+context, so neither a typo nor a stale kubeconfig can point a drill at production. The guard looks at context
+names only, never at the target's kind: a simulator given context names (`--context prod-eu prod-us`, a game-day
+rehearsal) is guarded exactly as those clusters would be.
 """
 
 from __future__ import annotations
@@ -11,10 +13,8 @@ from collections.abc import Iterable, Mapping
 KIND_PREFIX = "kind-"
 
 
-def refusal(target: str, contexts: Mapping[int, str], allowed: Iterable[str]) -> str | None:
-    """Why destructive steps may not run on this target, or None when they may."""
-    if target == "sim":
-        return None
+def refusal(contexts: Mapping[int, str], allowed: Iterable[str]) -> str | None:
+    """Why destructive steps may not run on these contexts (none: the embedded simulator), or None when they may."""
     allowed = set(allowed)
     unguarded = {
         region: context

@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 import drill
+from drill.approvals import APPROVALS_DIR, Approval, ApprovalRequest, answer, pending_requests
 from drill.evidence.archive import archive_previous
 
 FEATURES_ENV = "C8_DRILL_FEATURES"
@@ -49,6 +50,7 @@ class RunRequest:
     lost_regions: tuple[int, ...] = (0, 1)
     report_dir: Path = Path("drill-reports")
     variant: str = "seed"
+    camunda_version: str = "8.8"  # 8.8, 8.7 (8.8 migrated from 8.7, legacy exporters enabled) or auto
     time_scale: float = 0.0
     contexts: tuple[str, str] | None = None
     namespaces: tuple[str, str] = ("camunda-region0", "camunda-region1")
@@ -61,8 +63,18 @@ class RunRequest:
     snapshot_repo: str = "fs"
     endpoints_file: Path | None = None  # sim: a running simulator's endpoints; none is started
     values_files: tuple[Path, ...] = ()  # kube: the Helm values each region is reinstalled with
+    mode: str | None = None  # drill or incident; None: the target's default
+    dry_run: bool = False
+    resume: Path | None = None  # an interrupted drill's journal: its region, its directory, its chain
+    approve_each_step: bool = False
+    lost_for: float | None = None  # incident: seconds the lost brokers must stay unreachable
+    fence: str = "if-reachable"  # whether a lost region whose API is down may stay unfenced
+    reroute_command: str | None = None  # moves public traffic to the surviving region
+    public_endpoint: str | None = None  # probed after rerouting (sim: its own)
 
     def region_dirs(self) -> dict[int, Path]:
+        if self.resume is not None:
+            return dict.fromkeys(self.lost_regions, self.resume.parent)
         return {r: self.report_dir / f"lost-region-{r}" for r in self.lost_regions}
 
     def pytest_argv(self, features: Path) -> list[str]:
@@ -75,6 +87,7 @@ class RunRequest:
             "--target", self.target,
             "--lost-region", lost,
             "--variant", self.variant,
+            "--camunda-version", self.camunda_version,
             "--time-scale", repr(self.time_scale),
             "--report-dir", str(self.report_dir),
             "--alluredir", str(self.report_dir / "allure-results"),
@@ -96,15 +109,31 @@ class RunRequest:
             argv += ["--endpoints", str(self.endpoints_file.absolute())]
         for values in self.values_files:
             argv += ["--values", str(values.absolute())]
+        if self.mode is not None:
+            argv += ["--mode", self.mode]
+        if self.dry_run:
+            argv += ["--dry-run"]
+        if self.resume is not None:
+            argv += ["--resume", str(self.resume.absolute())]
+        if self.approve_each_step:
+            argv += ["--approve-each-step"]
+        if self.lost_for is not None:
+            argv += ["--lost-for", repr(self.lost_for)]
+        argv += ["--fence", self.fence]
+        if self.reroute_command is not None:
+            argv += ["--reroute-command", self.reroute_command]
+        if self.public_endpoint is not None:
+            argv += ["--public-endpoint", self.public_endpoint]
         return argv
 
 
 class JournalFollower:
     """Yields each complete record appended to a journal that may not exist yet (the child creates it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, from_end: bool = False) -> None:
+        """`from_end`: follow only what is appended from now on (a resumed journal's old records were shown)."""
         self.path = path
-        self._offset = 0
+        self._offset = path.stat().st_size if from_end and path.exists() else 0
         self._partial = b""
 
     def poll(self) -> Iterator[dict[str, Any]]:
@@ -135,23 +164,41 @@ class Finished:
     reports: dict[int, dict[str, Any] | None]
 
 
-def run(request: RunRequest, on_record: Callable[[int, dict[str, Any]], None]) -> Finished:
-    """Run the child to the end (bounded by `max_seconds`), feeding every journal record to `on_record`."""
+def run(
+    request: RunRequest,
+    on_record: Callable[[int, dict[str, Any]], None],
+    on_approval: Callable[[ApprovalRequest], Approval] | None = None,
+) -> Finished:
+    """Run the child to the end (bounded by `max_seconds`), feeding every journal record to `on_record` and
+    every approval the child asks for to `on_approval` (the person at this terminal)."""
     features = features_dir(request.features)
     request.report_dir.mkdir(parents=True, exist_ok=True)
-    for directory in request.region_dirs().values():
-        archive_previous(directory)
+    if request.resume is None:
+        for directory in request.region_dirs().values():
+            archive_previous(directory)
     log = request.report_dir / "pytest.log"
-    followers = {r: JournalFollower(d / "journal.jsonl") for r, d in request.region_dirs().items()}
+    followers = {
+        r: JournalFollower(request.resume or d / "journal.jsonl", from_end=request.resume is not None)
+        for r, d in request.region_dirs().items()
+    }
+    asking = None
+    if request.approve_each_step:
+        if on_approval is None:
+            raise ValueError("--approve-each-step needs someone to ask: expected an approval callback, got none")
+        asking = (on_approval, [d / APPROVALS_DIR for d in request.region_dirs().values()])
     # SIGINT and SIGTERM (a CI job cancelled) both stop the drill the same way; set before the child starts, so
     # it does not inherit an ignored SIGINT (as a background job from a script would) and can end cleanly.
     previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         with open(log, "wb") as out:
             child = subprocess.Popen(
-                request.pytest_argv(features), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                request.pytest_argv(features),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_interrupt_when_orphaned,
             )
-            timed_out, interrupted = _follow(child, followers, on_record, request.max_seconds)
+            timed_out, interrupted = _follow(child, followers, on_record, request.max_seconds, asking)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -164,6 +211,7 @@ def _follow(
     followers: dict[int, JournalFollower],
     on_record: Callable[[int, dict[str, Any]], None],
     max_seconds: float,
+    asking: tuple[Callable[[ApprovalRequest], Approval], list[Path]] | None = None,
 ) -> tuple[bool, bool]:
     deadline = time.monotonic() + max_seconds
     timed_out = interrupted = False
@@ -172,6 +220,11 @@ def _follow(
         for region, follower in followers.items():
             for record in follower.poll():
                 on_record(region, record)
+        if asking is not None:
+            ask, directories = asking
+            for directory in directories:
+                for pending in pending_requests(directory):  # asked after the records that led up to it
+                    answer(directory, pending, ask(pending))
 
     try:
         while child.poll() is None:
@@ -188,6 +241,19 @@ def _follow(
         _stop(child)
     drain()
     return timed_out, interrupted
+
+
+def _interrupt_when_orphaned() -> None:
+    """In the child, before pytest starts: if this process dies (even by SIGKILL, which it cannot handle), the
+    kernel sends the child SIGINT, so the drill stops as after Ctrl-C (its stage and journal end) instead of
+    running on unsupervised in its own session. Linux only; elsewhere a killed parent leaves the child running."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGINT, 0, 0, 0)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

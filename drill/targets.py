@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from drill.kind.loss import LOSS_MODES
-from drill.platform.base import Platform
+from drill.platform.base import Platform, PublicRouter
 from drill.platform.commands import CommandRunner
 from drill.procedure.params import ParameterError, Repository, Shape, Timeouts
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from drill.kind.plan import KindUpOptions
     from drill.kind.topology import KindRegion
 
-SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0.2, snapshot=30, readiness=10, health=10)
+SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0.2, snapshot=30, readiness=10, health=10, reroute=10)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class TargetOptions:
     profile: str = "small"  # kind only: which fixtures/values profile the clusters were installed with
     snapshot_repo: str = "fs"  # kind only: fs (a host directory in both clusters) or s3
     endpoints_file: Path | None = None  # sim only: drive this running simulator instead of starting one
+    legacy_exporters: bool = False  # sim only: the embedded simulator runs the legacy 8.7 exporters too
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -62,6 +63,12 @@ class TargetOptions:
         if self.endpoints_file is not None and self.target != "sim":
             raise ParameterError(
                 f"--endpoints names a running simulator: expected target sim, got target {self.target}"
+            )
+        if self.legacy_exporters and (self.target != "sim" or self.endpoints_file is not None):
+            raise ParameterError(
+                "legacy exporters configure the simulator this drill starts: expected target sim without --endpoints "
+                f"(a running simulator has its own: `c8-drill sim up --legacy-exporters`), got target {self.target}"
+                + (f" with --endpoints {self.endpoints_file}" if self.endpoints_file is not None else "")
             )
         if self.values_files and self.target != "kube":
             raise ParameterError(
@@ -84,11 +91,15 @@ class OpenTarget:
     contexts: dict[int, str] = field(default_factory=dict)
     # Shared by both regions' platforms: its on_result hook is how every command reaches the journal.
     runner: CommandRunner = field(default_factory=CommandRunner)
+    # The deployment's public endpoint, when the target has one it can switch itself (the simulator).
+    router: PublicRouter | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
         for platform in self.platforms.values():
             platform.close()
+        if self.router is not None:
+            self.router.close()
         for close in self._closers:
             close()
 
@@ -189,10 +200,13 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
             namespaces=options.namespaces,
             username=options.gateway_user,
             password=options.gateway_password,
+            legacy_exporters=options.legacy_exporters,
         )
     )
     timeouts = SIM_TIMEOUTS if options.time_scale == 0 else Timeouts()
-    return sim_target(runtime.endpoints(), timeouts=timeouts, auth=auth, closers=[runtime.close])
+    return sim_target(
+        runtime.endpoints(), timeouts=timeouts, auth=auth, closers=[runtime.close], contexts=options.contexts
+    )
 
 
 def sim_target(
@@ -201,22 +215,40 @@ def sim_target(
     timeouts: Timeouts,
     auth: httpx.Auth | None,
     closers: Sequence[Callable[[], None]] = (),
+    contexts: tuple[str, str] | None = None,
 ) -> OpenTarget:
     """Both regions of a simulator reached through its endpoints; `closers` (stopping an embedded simulator) run
-    when the target closes, or at once if a region cannot be reached, so nothing is left running."""
-    from drill.platform.sim import SimPlatform
+    when the target closes, or at once if a region cannot be reached, so nothing is left running.
+
+    `contexts` names the simulated regions as kube contexts (a game-day rehearsal against `prod-eu`/`prod-us`):
+    the production guard then treats the simulator exactly as it would treat those clusters."""
+    from drill.platform.sim import SimPlatform, SimRouter
 
     platforms: dict[int, Platform] = {}
+    router: PublicRouter | None = None
     try:
         for region in (0, 1):
             platforms[region] = SimPlatform(region, endpoints)
+        # The simulator's public endpoint: the drill's default --public-endpoint, switched by reroute-traffic as a
+        # DNS change would be (an older simulator's endpoints file has none: rerouting is then the operator's).
+        if "public" in endpoints:
+            router = SimRouter(endpoints)
     except BaseException:
         for platform in platforms.values():
             platform.close()
         for close in closers:
             close()
         raise
-    return OpenTarget("sim", platforms, cause_loss=True, timeouts=timeouts, gateway_auth=auth, _closers=list(closers))
+    return OpenTarget(
+        "sim",
+        platforms,
+        cause_loss=True,
+        timeouts=timeouts,
+        gateway_auth=auth,
+        contexts=dict(enumerate(contexts)) if contexts else {},
+        router=router,
+        _closers=list(closers),
+    )
 
 
 def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
@@ -233,7 +265,7 @@ def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         token_url = f"{str(endpoints['identity']).rstrip('/')}/oauth/token"
         auth = OidcClientCredentials(token_url, defaults.oidc_client_id, defaults.oidc_client_secret)
     timeouts = SIM_TIMEOUTS if _served_time_scale(str(endpoints["control"])) == 0 else Timeouts()
-    return sim_target(endpoints, timeouts=timeouts, auth=auth)
+    return sim_target(endpoints, timeouts=timeouts, auth=auth, contexts=options.contexts)
 
 
 def _served_time_scale(control: str) -> float | None:
@@ -284,7 +316,7 @@ def _values_doc(path: Path) -> dict[str, Any]:
     return doc
 
 
-def preflight(options: TargetOptions, *, environment: bool = True) -> None:
+def preflight(options: TargetOptions, *, environment: bool = True, lost: int | None = None) -> None:
     """Refuse bad input before a drill archives, journals or changes anything: the values files always; with
     `environment`, also what this machine must provide (the kube contexts, the running simulator). A dry run
     skips those: it prints a plan that may run elsewhere."""
@@ -293,7 +325,10 @@ def preflight(options: TargetOptions, *, environment: bool = True) -> None:
     if options.endpoints_file is not None:
         from drill.endpoints_file import read_endpoints, verify_endpoints
 
-        (verify_endpoints if environment else read_endpoints)(options.endpoints_file)
+        if environment:
+            verify_endpoints(options.endpoints_file, lost=lost)
+        else:
+            read_endpoints(options.endpoints_file)
     if environment and options.target in ("kube", "kind"):
         from drill.kube_contexts import check_contexts
 

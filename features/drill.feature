@@ -3,7 +3,7 @@
 # The lost region is a parameter of the run (--lost-region 0|1|both): the steps speak of the lost, surviving and
 # recreated region, never of region 0 or 1. The plugin runs every scenario in the drill's order, whatever the
 # Feature names.
-@drill @c8.8
+@drill @c8.8 @c8.7
 Feature: Dual-region drill: steady state, loss and recovery of one region
 
   @steady-before
@@ -22,6 +22,38 @@ Feature: Dual-region drill: steady state, loss and recovery of one region
     When the lost region goes down
     Then The lost region's brokers are unreachable from the surviving region.
 
+  # Incident mode (--mode incident; the default on kube): the region is really lost and the harness causes
+  # nothing, so this scenario replaces the two above. One topology read cannot tell a lost region from a restart
+  # (the procedure says a temporary loss needs no recovery): the lost brokers must stay out of the surviving
+  # topology for the whole --lost-for window, and their partitions must have lost quorum, before failover-1 may
+  # remove them. The failover RTO starts at the first observation of the loss.
+  @incident-confirmed @incident
+  Scenario: The lost region is really lost (incident)
+    Given The surviving region answers: its gateway and its Elasticsearch cluster.
+    Then The lost region's brokers stayed unreachable for the whole confirmation window.
+    And The lost region's partitions have no quorum: no partition has a leader.
+
+  # Not in the official document: its reviews ask to fence the zombie region before redirecting traffic. A lost
+  # region may come back as it was (a partition heals, nodes restart) with the old cluster configuration; the
+  # fence (kube: NetworkPolicy c8-drill-fence, deny all ingress and egress in its namespace) keeps it out until
+  # region-recreate has wiped it. A region whose API is down cannot be fenced: --fence if-reachable (the default)
+  # records it and warns, so the failover is not blocked by a region that is gone anyway; --fence required fails.
+  @fence-lost-region @destructive
+  Scenario: The lost region is fenced off
+    Given The lost region's brokers are still unreachable from the surviving region.
+    When the lost region's namespace is fenced
+    Then The lost region's namespace denies all traffic: if the region returns, it cannot rejoin.
+
+  # The procedure's failover step 1, "use DNS to reroute traffic to the surviving active region", which it leaves
+  # to your DNS setup. The drill runs --reroute-command (sim without one: its own public endpoint is switched), or
+  # asks a person to confirm (--approve-each-step), then probes --public-endpoint until /v2/topology answers with
+  # the surviving gateway's brokers. Without a public endpoint nothing can be probed: the journal says so.
+  @reroute-traffic @destructive
+  Scenario: Public traffic is rerouted to the surviving region
+    Given The lost region is fenced, or unreachable and accepted unfenced.
+    When public traffic is rerouted to the surviving region
+    Then The public endpoint answers with the surviving region's gateway and its brokers.
+
   # Runs right after failover-1: the surviving region accepts instances again, but cannot export them until
   # failover-2 disables the exporter to the lost region.
   @failover-markers
@@ -37,12 +69,14 @@ Feature: Dual-region drill: steady state, loss and recovery of one region
     Then Every marker written during the failover is visible in the surviving region's Elasticsearch.
 
   # Runs before failback-1: the drill provides the replacement (sim: an empty region; kind: a clean namespace);
-  # against existing clusters the operator provides it and this scenario only verifies it.
+  # against existing clusters the operator provides it and this scenario only verifies it. Either way the When
+  # then lifts the fence: only after the wipe, so a region that came back with its old data never rejoins.
   @region-recreate @destructive
   Scenario: An empty region replaces the lost one
     Given The surviving region runs alone: only its brokers are cluster members.
     When an empty replacement region is provided
     Then The recreated region is reachable and its namespace is clean: no release, no volumes.
+    And The recreated namespace holds no fence: its brokers can join once they are deployed.
 
   # RPO: every marker must be in both regions' Elasticsearch. RTO: failover within --failover-budget (60 s by
   # default, DNS excluded), failback within --failback-budget (300 s) plus the measured backup and restore time.

@@ -1,7 +1,7 @@
 # Failback: Camunda 8 dual-region operational procedure, phase 2 of 2, in the document's (seed) order. With
 # --variant operate-last (newer revisions of the document, Camunda's own CI) failback-5 runs after failback-8:
 # a rollout in the recreated region blocks until its brokers have joined.
-@failback @c8.8
+@failback @c8.8 @c8.7
 Feature: Failback: recreate the lost region and restore dual-region operation
 
   # The document edits values files to disable the schema manager; the drill passes
@@ -50,6 +50,9 @@ Feature: Failback: recreate the lost region and restore dual-region operation
     Then Operate and Tasklist enabled in both regions, users can interact with Camunda 8 again.
 
   # Refused before the restore is complete or while exporting runs.
+  # On an 8.8 migrated from 8.7 whose legacy exporters are still enabled, the same step applies to the legacy
+  # exporters (the document's info box): the recreated region's legacy exporter is enabled too, initialised from the
+  # surviving legacy exporter (each family from its own), after the first change completed.
   @failback-6 @destructive
   Scenario: Initialize new Camunda exporter to the recreated region
     Given Reachable to end users, but not exporting any data.

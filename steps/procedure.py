@@ -12,7 +12,7 @@ from pytest_bdd import given, then, when
 
 from drill.drill_session import DrillSession
 from drill.procedure.params import VARIANTS
-from drill.procedure.stages import drill_sequence
+from drill.procedure.stages import MODES, drill_sequence
 
 
 def current_state_holds(drill: DrillSession) -> None:
@@ -32,7 +32,7 @@ def _rows() -> tuple[set[str], set[str], set[str]]:
     whens: set[str] = set()
     thens: set[str] = set()
     for variant in VARIANTS:
-        for step in drill_sequence(variant):
+        for step in (step for mode in MODES for step in drill_sequence(variant, mode)):
             givens.update(step.current_state)
             thens.update(step.desired_state)
             if step.when:

@@ -170,6 +170,17 @@ CASES: list[Case] = [
         lambda e: e.with_kubeconfig().kube("--values", e.file("bad.yaml", "orchestration:\n  clusterSize: [8\n")),
         ("bad.yaml: expected YAML, got a syntax error at line 3, column 1", "expected ',' or ']'"),
     ),
+    # traffic rerouting
+    (
+        "public-endpoint-not-a-url",
+        lambda e: e.run("--public-endpoint", "camunda.example.com"),
+        ("--public-endpoint", "http(s) URL with a host", "'camunda.example.com'"),
+    ),
+    (
+        "reroute-command-empty",
+        lambda e: e.run("--reroute-command", " "),
+        ("--reroute-command", "a command, got an empty string"),
+    ),
     (
         "values-a-list",
         lambda e: e.with_kubeconfig().kube("--values", e.file("list.yaml", "- 8\n- 8\n")),
@@ -217,7 +228,7 @@ CASES: list[Case] = [
     (
         "endpoints-without-region1",
         lambda e: e.run("--endpoints", e.endpoints(_set("region1", None))),
-        ("endpoints.json", "got no region1", "keys: control, region0"),
+        ("endpoints.json", "got no region1", "keys: control, public, region0"),
     ),
     (
         "endpoints-not-a-url",
@@ -291,7 +302,7 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> Spies:
     """Records every drill launched; `forbid_simulators` then records (and refuses) every simulator started."""
     spies = Spies()
 
-    def fake_run(request: launch.RunRequest, on_record: object) -> launch.Finished:
+    def fake_run(request: launch.RunRequest, on_record: object, ask: object = None) -> launch.Finished:
         spies.launched.append(request)
         return launch.Finished(0, False, False, request.report_dir / "pytest.log", {})
 
@@ -417,8 +428,9 @@ def test_the_installed_entry_point_says_it_in_one_line(env: Env, args: list[str]
         (["--endpoints", "LIES"], LIE_WORDS),
         (["--endpoints", "LIES", "--lost-region", "both"], ("through one drill", "got both")),
         (["--target", "kube", "--context0", "eks-london", "--context1", "eks-rome"], ("'eks-rome'", "eks-paris")),
+        (["--public-endpoint", "ftp://camunda.example.com"], ("--public-endpoint", "'ftp://camunda.example.com'")),
     ],
-    ids=["endpoints-lie", "endpoints-both-regions", "missing-context"],
+    ids=["endpoints-lie", "endpoints-both-regions", "missing-context", "public-endpoint-not-http"],
 )
 def test_plain_pytest_refuses_the_same_input_before_any_report(
     env: Env, options: list[str], words: tuple[str, ...]

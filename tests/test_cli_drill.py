@@ -39,7 +39,7 @@ def test_run_passes_on_the_simulator_and_writes_every_report(
 ) -> None:
     done, report_dir = drill_run
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASSED" in done.stdout and "16/16" in done.stdout
+    assert "PASSED" in done.stdout and "18/18" in done.stdout
     folder = report_dir / "lost-region-1"
     report = json.loads((folder / "report.json").read_text())
     assert report.keys() >= REPORT_KEYS
@@ -174,7 +174,7 @@ def test_a_terminated_run_stops_the_drill_cleanly_and_keeps_its_evidence(tmp_pat
     ends = [r for r in records if r["kind"] == "step_end"]
     assert (ends[-1]["step_id"], ends[-1]["status"]) == ("failover-1", "failed")
     started = [r["step_id"] for r in records if r["kind"] == "step_start"]
-    assert started == ["steady-before", "region-loss", "failover-1"]
+    assert started == ["steady-before", "region-loss", "fence-lost-region", "reroute-traffic", "failover-1"]
     report = json.loads((journal.parent / "report.json").read_text())
     assert report["verdict"] == "failed"
 

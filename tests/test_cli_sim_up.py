@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +56,30 @@ def start_sim_up(endpoints_file: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture
-def sim_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    endpoints_file = tmp_path / "e.json"
-    process = start_sim_up(endpoints_file)
+@contextmanager
+def running_sim_up(endpoints_file: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """`sim up` for the block; killed at its end if the test did not stop it (a failed assertion, a hang)."""
+    process = start_sim_up(endpoints_file, *args)
     try:
-        yield process, endpoints_file
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=EXIT_WAIT_SECONDS)
+
+
+def interrupt(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C, as an operator stops it; its standard output."""
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=EXIT_WAIT_SECONDS)
+    return stdout
+
+
+@pytest.fixture
+def sim_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    endpoints_file = tmp_path / "e.json"
+    with running_sim_up(endpoints_file) as process:
+        yield process, endpoints_file
 
 
 def test_sim_up_writes_the_endpoints_serves_them_and_stops_cleanly_on_sigint(sim_up) -> None:
@@ -75,7 +90,7 @@ def test_sim_up_writes_the_endpoints_serves_them_and_stops_cleanly_on_sigint(sim
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=EXIT_WAIT_SECONDS)
 
-    assert set(endpoints) == {"region0", "region1", "control"}
+    assert set(endpoints) == {"region0", "region1", "control", "public"}
     for region in ("region0", "region1"):
         assert set(endpoints[region]) == SERVICES
         assert all(url.startswith("http://127.0.0.1:") for url in endpoints[region].values())
@@ -88,6 +103,7 @@ def test_sim_up_writes_the_endpoints_serves_them_and_stops_cleanly_on_sigint(sim
         for url in endpoints[region].values():
             assert url in stdout
     assert f"control API: {endpoints['control']}" in stdout
+    assert f"public endpoint: {endpoints['public']}" in stdout
     assert f"endpoints written to {endpoints_file}" in stdout
     assert "simulator stopped" in stdout
 
@@ -113,8 +129,7 @@ def test_a_replication_factor_above_the_cluster_size_is_a_usage_error() -> None:
 
 def test_sim_up_with_oidc_serves_a_token_endpoint_the_gateway_honours(tmp_path: Path) -> None:
     endpoints_file = tmp_path / "e.json"
-    process = start_sim_up(endpoints_file, "--auth", "oidc")
-    try:
+    with running_sim_up(endpoints_file, "--auth", "oidc") as process:
         endpoints = wait_for_file(endpoints_file, process)
         gateway = f"{endpoints['region0']['gateway']}/v2/topology"
         token = httpx.post(
@@ -124,12 +139,19 @@ def test_sim_up_with_oidc_serves_a_token_endpoint_the_gateway_honours(tmp_path: 
         ).json()["access_token"]
         with_token = httpx.get(gateway, headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
         with_basic = httpx.get(gateway, auth=("demo", "demo"), timeout=5.0)
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=EXIT_WAIT_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=EXIT_WAIT_SECONDS)
+        stdout = interrupt(process)
     assert (with_token.status_code, with_basic.status_code) == (200, 401)
     assert f"OIDC token endpoint: {endpoints['identity']}/oauth/token" in stdout
     assert "v2 API auth oidc" in stdout
+
+
+def test_sim_up_with_legacy_exporters_serves_an_8_7_migrated_deployment(tmp_path: Path) -> None:
+    endpoints_file = tmp_path / "e.json"
+    with running_sim_up(endpoints_file, "--legacy-exporters") as process:
+        endpoints = wait_for_file(endpoints_file, process)
+        exporters = httpx.get(f"{endpoints['region0']['management']}/actuator/exporters", timeout=5.0).json()
+        stdout = interrupt(process)
+    assert {e["exporterId"]: e["status"] for e in exporters} == dict.fromkeys(
+        ("camundaregion0", "camundaregion1", "elasticsearchregion0", "elasticsearchregion1"), "ENABLED"
+    )
+    assert "legacy exporters elasticsearchregion0/1 enabled" in stdout

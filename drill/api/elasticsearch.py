@@ -166,6 +166,11 @@ class ElasticsearchClient(BaseClient):
         call, body = self._get_json("/_cluster/health")
         return parse(call, ClusterHealth.from_json, body)
 
+    def version(self) -> str:
+        """`GET /`: the version the node reports (`version.number`, e.g. `8.18.0`)."""
+        call, body = self._get_json("/")
+        return parse(call, lambda data: Fields(data).obj("version").str("number"), body)
+
     def indices(self) -> tuple[IndexInfo, ...]:
         call, body = self._get_json("/_cat/indices", params={"format": "json"})
         return parse(call, lambda data: tuple(IndexInfo.from_json(i.raw, i.path) for i in array(data)), body)

@@ -29,8 +29,10 @@ from drill.api.models import (
     ExporterStatus,
     ExportingResult,
     Fields,
+    PartitionStatus,
     PlannedChange,
     array,
+    partition_statuses,
 )
 from drill.api.retry import Budget, RetryEvent, reason_of
 from drill.api.waits import Backoff, wait_until
@@ -268,6 +270,11 @@ class ManagementClient(BaseClient):
     def exporters(self) -> tuple[ExporterStatus, ...]:
         call, body = self._get_json("/actuator/exporters")
         return parse(call, lambda data: tuple(ExporterStatus.from_json(e.raw, e.path) for e in array(data)), body)
+
+    def partitions(self) -> dict[int, PartitionStatus]:
+        """`GET /actuator/partitions`: broker-local, so it shows the replicas of the pod the service routed to."""
+        call, body = self._get_json("/actuator/partitions")
+        return parse(call, partition_statuses, body)
 
     def disable_exporter(self, exporter_id: str, *, dry_run: bool = False) -> PlannedChange:
         path = f"/actuator/exporters/{quote(exporter_id, safe='')}/disable"

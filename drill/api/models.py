@@ -531,6 +531,39 @@ class ExportingResult:
     status: int
 
 
+@dataclass(frozen=True)
+class PartitionStatus:
+    """A replica in `GET /actuator/partitions` of the broker the request reached: how far it processed and
+    exported, and its exporter phase (`EXPORTING`, `PAUSED`, `SOFT_PAUSED`; none where it does not lead)."""
+
+    partition_id: int
+    role: str | None
+    processed_position: int | None
+    exported_position: int | None
+    exporter_phase: str | None
+
+    @classmethod
+    def from_json(cls, partition_id: int, data: Any, path: str = "") -> PartitionStatus:
+        f = Fields(data, path)
+        return cls(
+            partition_id,
+            f.opt_str("role"),
+            f.opt_int("processedPosition"),
+            f.opt_int("exportedPosition"),
+            f.opt_str("exporterPhase"),
+        )
+
+
+def partition_statuses(data: Any) -> dict[int, PartitionStatus]:
+    """The partitions map (`{"1": {...}, ...}`) by partition id; an empty map when the broker holds none."""
+    statuses: dict[int, PartitionStatus] = {}
+    for key, value in Fields(data).raw.items():
+        if not (key.isascii() and key.isdigit()):
+            raise ShapeError(key, "a partition id", describe(key))
+        statuses[int(key)] = PartitionStatus.from_json(int(key), value, key)
+    return statuses
+
+
 ChangeStatus = Literal["COMPLETED", "FAILED", "CANCELLED", "SUPERSEDED"]
 
 

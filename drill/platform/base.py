@@ -122,4 +122,32 @@ class Platform(Protocol):
 
     def recreate_region(self) -> None: ...
 
+    def fence(self) -> str:
+        """Cut the region's namespace off (deny all ingress and egress); returns what was applied, as evidence.
+
+        Raises RegionUnreachable when the region cannot be told (its API does not answer)."""
+        ...
+
+    def lift_fence(self) -> None:
+        """Remove the fence; lifting where there is none is no error (a region recreated as a new cluster)."""
+        ...
+
+    def fenced(self) -> bool:
+        """Whether the namespace holds the drill's fence; RegionUnreachable when that cannot be read."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PublicRouter(Protocol):
+    """What sends users to a region: the deployment's public endpoint. Only the simulator has one the drill can
+    switch itself; a real DNS belongs to the operator (`--reroute-command`, or done by hand and confirmed)."""
+
+    description: str
+    public_url: str
+
+    def route_to(self, region: int) -> None: ...
+
+    def routed_to(self) -> int: ...
+
     def close(self) -> None: ...

@@ -15,7 +15,7 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from drill.api.errors import excerpt
@@ -51,8 +51,11 @@ class CommandRunner:
     def __init__(self, on_result: OnResult | None = None) -> None:
         self.on_result = on_result
 
-    def run(self, argv: Sequence[str], *, timeout: float, input: str | None = None) -> CommandResult:
-        """Run `argv` to completion within `timeout` seconds; a non-zero exit is a result, not an error.
+    def run(
+        self, argv: Sequence[str], *, timeout: float, input: str | None = None, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
+        """Run `argv` to completion within `timeout` seconds; a non-zero exit is a result, not an error. `env` adds
+        variables to this process's environment for the command (a user's command reads what the drill knows).
 
         Raises PlatformError when the program cannot be started or does not finish in time.
         """
@@ -66,6 +69,7 @@ class CommandRunner:
                 stderr=subprocess.PIPE,
                 text=True,
                 start_new_session=True,
+                env=None if env is None else {**os.environ, **env},
             )
         except OSError as exc:
             raise PlatformError(

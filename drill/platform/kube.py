@@ -25,6 +25,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from drill.api.errors import excerpt
+from drill.platform import fence as fencing
 from drill.platform.base import (
     HelmRequest,
     HelmResult,
@@ -50,7 +51,15 @@ ELASTICSEARCH_PORT = 9200
 HELM_GRACE_SECONDS = 60.0
 STATUS_TIMEOUT_SECONDS = 60.0
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-UNREACHABLE_OUTPUT = ("kubernetes cluster unreachable", "connection refused", "no such host", "i/o timeout")
+UNREACHABLE_OUTPUT = (
+    "kubernetes cluster unreachable",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "unable to connect to the server",  # kubectl's words for the same
+    "the connection to the server",  # kubectl: "The connection to the server HOST:PORT was refused"
+)
+KUBECTL_TIMEOUT_SECONDS = 60.0
 
 
 class CoreApi(Protocol):
@@ -127,6 +136,7 @@ class KubePlatform:
         self.helm_timeout = helm_timeout
         self.helm_wait = helm_wait
         self.helm = helm
+        self.kubectl = kubectl
         self.api_timeout = api_timeout
         self._factory = api_client_factory or core_api_for
         self._core: CoreApi | None = None
@@ -195,7 +205,7 @@ class KubePlatform:
             binary=self.helm,
         )
         operation = f"helm {verb}" + (" --install" if install else "")
-        result = self._helm(operation, argv, duration_seconds(self.helm_timeout) + HELM_GRACE_SECONDS)
+        result = self._command(operation, argv, duration_seconds(self.helm_timeout) + HELM_GRACE_SECONDS)
         release = self._release_json(operation, result)
         try:
             return HelmResult(
@@ -219,7 +229,7 @@ class KubePlatform:
             timeout=self.helm_timeout,
             binary=self.helm,
         )
-        self._helm("helm uninstall", argv, duration_seconds(self.helm_timeout) + HELM_GRACE_SECONDS)
+        self._command("helm uninstall", argv, duration_seconds(self.helm_timeout) + HELM_GRACE_SECONDS)
 
     def _release(self) -> tuple[str, str] | None:
         """(name, status) from `helm status`, or None when helm knows no such release in the namespace."""
@@ -227,7 +237,7 @@ class KubePlatform:
             self.release_name, kube_context=self.context, namespace=self.namespace, binary=self.helm
         )
         try:
-            result = self._helm("helm status", argv, STATUS_TIMEOUT_SECONDS)
+            result = self._command("helm status", argv, STATUS_TIMEOUT_SECONDS)
         except _Missing:
             return None
         release = self._release_json("helm status", result)
@@ -235,9 +245,13 @@ class KubePlatform:
         status = info.get("status") if isinstance(info, dict) else None
         return str(release.get("name", self.release_name)), str(status or "unknown")
 
-    def _helm(self, operation: str, argv: Sequence[str], timeout: float) -> CommandResult:
+    def _command(
+        self, operation: str, argv: Sequence[str], timeout: float, *, input: str | None = None
+    ) -> CommandResult:
+        """Run a helm (or kubectl) command; its failure said as this region's PlatformError, unreachable when the
+        output says the API did not answer."""
         try:
-            result = self.runner.run(argv, timeout=timeout)
+            result = self.runner.run(argv, timeout=timeout, input=input)
         except PlatformError as exc:
             raise exc.retarget(self.description) from exc
         if result.ok:
@@ -347,6 +361,37 @@ class KubePlatform:
             raise PlatformError(
                 self.description, "recreate region", "an empty namespace (no release, no volumes)", seen
             )
+
+    # -- the fence ------------------------------------------------------------------------------------------------
+
+    def fence(self) -> str:
+        """`kubectl apply` of the deny-all policy (idempotent: fencing twice leaves one fence)."""
+        text = fencing.manifest(self.namespace)
+        argv = fencing.apply_argv(self.context, self.namespace, kubectl=self.kubectl)
+        self._command("apply the fence", argv, KUBECTL_TIMEOUT_SECONDS, input=text)
+        return text
+
+    def lift_fence(self) -> None:
+        argv = fencing.lift_argv(self.context, self.namespace, kubectl=self.kubectl)
+        self._command("lift the fence", argv, KUBECTL_TIMEOUT_SECONDS)
+
+    def fenced(self) -> bool:
+        argv = fencing.read_argv(self.context, self.namespace, kubectl=self.kubectl)
+        result = self._command("read the fence", argv, KUBECTL_TIMEOUT_SECONDS)
+        if not result.stdout.strip():
+            return False
+        try:
+            policy = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            policy = None
+        if not isinstance(policy, dict):
+            seen = repr(excerpt(result.stdout))
+            raise PlatformError(self.description, "read the fence", f"NetworkPolicy {fencing.FENCE_NAME} as JSON", seen)
+        problem = fencing.deny_all_problem(policy)
+        if problem is not None:
+            expected = f"NetworkPolicy {fencing.FENCE_NAME} denying all ingress and egress"
+            raise PlatformError(self.description, "read the fence", expected, problem)
+        return True
 
     # -- pods and configuration -----------------------------------------------------------------------------------
 

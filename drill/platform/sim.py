@@ -3,6 +3,10 @@
 The control API stands in for kubectl, helm and the cloud, so every call here has a real-target twin in
 `KubePlatform`; a 503 from it means the region's Kubernetes is gone (lost region), as connection refused does on
 kube. The HTTP transport is injectable so the evidence layer can journal these calls like any other.
+
+Two differences from kube are deliberate: the fence can be applied while the region is lost (it stands for the
+cloud's, so the drill can show a fenced region that returns staying out), and `SimRouter` switches the simulator's
+public endpoint, which on a real deployment is the operator's DNS.
 """
 
 from __future__ import annotations
@@ -139,6 +143,22 @@ class SimPlatform:
     def recreate_region(self) -> None:
         self._request("recreate region", "POST", f"/regions/{self.region}/recreate")
 
+    # -- the fence ------------------------------------------------------------------------------------------------
+
+    def fence(self) -> str:
+        """The simulator's deny-all policy; what it answers (the policy) is the evidence of what was applied."""
+        answer = self._object("apply the fence", "POST", f"/regions/{self.region}/fence")
+        return json.dumps(answer.get("policy"), sort_keys=True)
+
+    def lift_fence(self) -> None:
+        self._request("lift the fence", "DELETE", f"/regions/{self.region}/fence")
+
+    def fenced(self) -> bool:
+        fenced = self._object("read the fence", "GET", f"/regions/{self.region}/fence").get("fenced")
+        if not isinstance(fenced, bool):
+            raise PlatformError(self.description, "read the fence", "fenced true or false", repr(fenced))
+        return fenced
+
     # -- pods and configuration -----------------------------------------------------------------------------------
 
     def pods(self) -> tuple[PodInfo, ...]:
@@ -182,20 +202,7 @@ class SimPlatform:
     def _request(
         self, operation: str, method: str, path: str, *, body: Any = None, expected: tuple[int, ...] = (200,)
     ) -> httpx.Response:
-        call = f"{operation} ({method} {path})"
-        want = " or ".join(f"HTTP {s}" for s in expected)
-        try:
-            response = self.client.request(method, path, json=body)
-        except httpx.TransportError as exc:
-            seen = f"no answer: {type(exc).__name__} {excerpt(str(exc))}".rstrip()
-            raise RegionUnreachable(self.description, call, want, seen) from exc
-        except httpx.HTTPError as exc:
-            raise PlatformError(self.description, call, want, f"{type(exc).__name__} {excerpt(str(exc))}") from exc
-        if response.status_code in expected:
-            return response
-        seen = f"HTTP {response.status_code} {_error_text(response)}".rstrip()
-        error = RegionUnreachable if response.status_code == UNREACHABLE_STATUS else PlatformError
-        raise error(self.description, call, want, seen)
+        return _control(self.client, self.description, operation, method, path, body=body, expected=expected)
 
     def _json(self, operation: str, method: str, path: str, *, body: Any = None) -> Any:
         return self._parse(operation, self._request(operation, method, path, body=body), whole=True)
@@ -216,6 +223,67 @@ class SimPlatform:
 
     def close(self) -> None:
         self.client.close()
+
+
+class SimRouter:
+    """The simulator's public endpoint, switched through its control API: the drill's stand-in for a DNS change."""
+
+    def __init__(self, endpoints: Mapping[str, Any], *, transport: httpx.BaseTransport | None = None) -> None:
+        public, control = endpoints.get("public"), endpoints.get("control")
+        self.description = "sim public endpoint"
+        if not isinstance(public, str) or not isinstance(control, str):
+            seen = f"keys {sorted(endpoints)}"
+            raise PlatformError(self.description, "read endpoints", "'public' and 'control' URLs", seen)
+        self.public_url = public
+        self.description = f"sim public endpoint {public}"
+        self.client = httpx.Client(base_url=control.rstrip("/"), transport=transport, timeout=10.0)
+
+    def route_to(self, region: int) -> None:
+        _control(
+            self.client, self.description, f"route to region {region}", "POST", "/public/route", body={"region": region}
+        )
+
+    def routed_to(self) -> int:
+        response = _control(self.client, self.description, "read the route", "GET", "/public")
+        try:
+            region = response.json().get("routesTo")
+        except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
+            region = None
+        if isinstance(region, bool) or not isinstance(region, int):
+            raise PlatformError(
+                self.description, "read the route", "routesTo: a region id", repr(excerpt(response.text))
+            )
+        return region
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _control(
+    client: httpx.Client,
+    description: str,
+    operation: str,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    expected: tuple[int, ...] = (200,),
+) -> httpx.Response:
+    """One control API call; no answer or a 503 is the region's Kubernetes gone (RegionUnreachable)."""
+    call = f"{operation} ({method} {path})"
+    want = " or ".join(f"HTTP {s}" for s in expected)
+    try:
+        response = client.request(method, path, json=body)
+    except httpx.TransportError as exc:
+        seen = f"no answer: {type(exc).__name__} {excerpt(str(exc))}".rstrip()
+        raise RegionUnreachable(description, call, want, seen) from exc
+    except httpx.HTTPError as exc:
+        raise PlatformError(description, call, want, f"{type(exc).__name__} {excerpt(str(exc))}") from exc
+    if response.status_code in expected:
+        return response
+    seen = f"HTTP {response.status_code} {_error_text(response)}".rstrip()
+    error = RegionUnreachable if response.status_code == UNREACHABLE_STATUS else PlatformError
+    raise error(description, call, want, seen)
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drill.api.management import cluster_patch_body, cluster_patch_query, enable_exporter_body
@@ -117,9 +117,18 @@ class AddBrokers(Action):
         return await_change(ctx, plan, self.describe())
 
 
+def _wait_for_change() -> list[str]:
+    return [
+        "# wait until lastChange is COMPLETED and there is no pendingChange: a change sent earlier gets 409",
+        f"curl -XGET '{MANAGEMENT}/actuator/cluster' | jq '{{lastChange, pendingChange}}'",
+    ]
+
+
 @dataclass(frozen=True)
 class DisableExporter(Action):
     exporter_id: str
+    # The runbook tells the operator to wait before the next exporter change; the drill waits in `run` anyway.
+    wait_before_next: bool = False
 
     def describe(self) -> str:
         return f"disable the exporter {self.exporter_id}"
@@ -128,6 +137,7 @@ class DisableExporter(Action):
         return [
             shell.port_forward("surviving", 9600),
             shell.curl("POST", f"{MANAGEMENT}/actuator/exporters/{self.exporter_id}/disable"),
+            *(_wait_for_change() if self.wait_before_next else []),
         ]
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
@@ -139,6 +149,7 @@ class DisableExporter(Action):
 class EnableExporter(Action):
     exporter_id: str
     initialize_from: str
+    wait_before_next: bool = False
 
     def describe(self) -> str:
         return f"enable the exporter {self.exporter_id}, initialised from {self.initialize_from}"
@@ -151,11 +162,22 @@ class EnableExporter(Action):
                 f"{MANAGEMENT}/actuator/exporters/{self.exporter_id}/enable",
                 enable_exporter_body(self.initialize_from),
             ),
+            *(_wait_for_change() if self.wait_before_next else []),
         ]
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         plan = ctx.surviving.management.enable_exporter(self.exporter_id, initialize_from=self.initialize_from)
         return await_change(ctx, plan, self.describe())
+
+
+ExporterChange = DisableExporter | EnableExporter
+
+
+def one_change_at_a_time(changes: list[ExporterChange]) -> list[Action]:
+    """Exporter changes of several families in order; each but the last tells the runbook's reader to wait for it,
+    as Camunda's migration test does between the legacy exporters (concurrent changes are refused with 409)."""
+    ordered: list[Action] = [replace(change, wait_before_next=True) for change in changes[:-1]]
+    return ordered + list(changes[-1:])
 
 
 @dataclass(frozen=True)

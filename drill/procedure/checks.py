@@ -85,9 +85,9 @@ class StepError(AssertionError):
 class StepRefused(StepError):
     """The step's current state did not hold: nothing was done."""
 
-    def __init__(self, step_id: str, checks: Sequence[Check]) -> None:
+    def __init__(self, step_id: str, checks: Sequence[Check], *, what: str = "current state does not hold") -> None:
         reasons = "; ".join(c.line() for c in checks)
-        super().__init__(step_id, f"refused to act, current state does not hold: {reasons}", checks)
+        super().__init__(step_id, f"refused to act, {what}: {reasons}", checks)
 
 
 class StepFailed(StepError):

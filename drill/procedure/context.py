@@ -18,7 +18,8 @@ from drill.api.management import ManagementClient
 from drill.api.retry import RetryEvent, RetryPolicy
 from drill.evidence.http import JournalTransport
 from drill.evidence.journal import Journal
-from drill.platform.base import Platform, ServiceUrls
+from drill.platform.base import Platform, PublicRouter, ServiceUrls
+from drill.platform.commands import CommandRunner
 from drill.procedure.params import DrillParams, Timeouts
 
 TransportFactory = Callable[[], httpx.BaseTransport]
@@ -94,14 +95,33 @@ class RegionHandle:
         self._clients = None
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """A person's answer to what the drill cannot see itself ("is the DNS switched?"): who answered, and what."""
+
+    confirmed: bool
+    by: str
+    answer: str = ""
+
+
+# Asks a person `question`, showing `instructions` (what to do or check first); blocks until they answer.
+Confirm = Callable[[str, list[str]], Confirmation]
+
+
 @dataclass
 class DrillContext:
     params: DrillParams
     regions: dict[int, RegionHandle]
     journal: Journal
     timeouts: Timeouts = field(default_factory=Timeouts)
-    # What steps learn and later steps need, e.g. the probe instance created while exporting was paused.
+    # What steps learn and later steps need, e.g. the probe instance created while exporting was paused; journaled,
+    # so a resumed drill gets it back.
     memory: dict[str, Any] = field(default_factory=dict)
+    # What only the target has, for the stages that move users' traffic (drill/procedure/traffic.py): its command
+    # runner (every command journaled), the simulator's public endpoint, and a person to ask.
+    runner: CommandRunner | None = None
+    router: PublicRouter | None = None
+    confirm: Confirm | None = None
 
     @classmethod
     def build(
@@ -114,8 +134,10 @@ class DrillContext:
         timeouts: Timeouts | None = None,
     ) -> DrillContext:
         options = options or ClientOptions()
+        from drill.procedure.memory import Memory
+
         regions = {r: RegionHandle(r, platforms[r], options, journal) for r in sorted(platforms)}
-        return cls(params, regions, journal, timeouts or Timeouts())
+        return cls(params, regions, journal, timeouts or Timeouts(), Memory(journal))
 
     @property
     def surviving(self) -> RegionHandle:

@@ -16,6 +16,7 @@ from drill.procedure.actions import (
     HelmDeploy,
     RegisterRepository,
     RestoreSnapshot,
+    one_change_at_a_time,
 )
 from drill.procedure.checks import Check, equal, holds, observed
 from drill.procedure.context import DrillContext, RegionHandle
@@ -115,7 +116,7 @@ class DeployRecreatedRegion(Step):
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
         checks = [namespace_clean(ctx.recreated), members(ctx, p.surviving_brokers, "standalone cluster members")]
-        checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
+        checks += exporters(ctx, p.exporter_states(surviving="ENABLED", lost="DISABLED"))
         checks += operate_tasklist(ctx, on=True, regions=(ctx.surviving,))
         return checks
 
@@ -183,7 +184,7 @@ class PauseExporting(Step):
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
         checks = operate_tasklist(ctx, on=False, regions=ctx.both())
-        checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
+        checks += exporters(ctx, p.exporter_states(surviving="ENABLED", lost="DISABLED"))
         checks.append(no_pending_change(ctx))
         checks.append(members(ctx, p.surviving_brokers))
         checks.append(healthy_partitions(ctx, replicas=p.shape.replicas_per_region))
@@ -320,7 +321,7 @@ class StartOperateTasklist(Step):
         checks = operate_tasklist(ctx, on=False, regions=ctx.both())
         if p.variant == "operate-last":
             checks.append(members(ctx, p.shape.brokers_of(0) + p.shape.brokers_of(1)))
-            checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "ENABLED"})
+            checks += exporters(ctx, p.exporter_states(surviving="ENABLED", lost="ENABLED"))
         else:
             checks.append(same_indices(ctx))
             checks.append(exporting_paused(ctx))
@@ -350,11 +351,12 @@ class InitializeExporter(Step):
     notes = ("Refuses to enable the exporter before the restore is complete or while exporting runs.",)
 
     def actions(self, params: DrillParams) -> list[Action]:
-        return [EnableExporter(params.lost_exporter, params.surviving_exporter)]
+        # Each family's recreated exporter starts from the surviving exporter of the same family, one change at a time.
+        return one_change_at_a_time([EnableExporter(lost, surviving) for lost, surviving in params.exporter_pairs])
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="DISABLED"))
         checks.append(no_pending_change(ctx))
         checks.append(exporting_paused(ctx))
         checks.append(same_indices(ctx))
@@ -362,7 +364,7 @@ class InitializeExporter(Step):
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "ENABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="ENABLED"))
         checks.append(no_pending_change(ctx))
         return checks
 
@@ -393,7 +395,7 @@ class ResumeExporting(Step):
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "ENABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="ENABLED"))
         checks.append(no_pending_change(ctx))
         return checks
 
@@ -440,7 +442,7 @@ class AddBrokersBack(Step):
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
         checks = [members(ctx, p.surviving_brokers), _recreated_brokers_known(ctx), no_pending_change(ctx)]
-        checks += exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "ENABLED"})
+        checks += exporters(ctx, p.exporter_states(surviving="ENABLED", lost="ENABLED"))
         resumed = ctx.memory.get("resumed_probe")
         name = "exporting running: a new instance reaches the surviving Elasticsearch"
         if resumed is None:

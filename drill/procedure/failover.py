@@ -8,7 +8,7 @@ from drill.api.errors import ApiError
 from drill.api.models import Topology
 from drill.platform.base import PlatformError
 from drill.procedure import observe, shell
-from drill.procedure.actions import Action, DisableExporter, ForceRemoveBrokers
+from drill.procedure.actions import Action, DisableExporter, ForceRemoveBrokers, one_change_at_a_time
 from drill.procedure.checks import Check, equal, holds, observed
 from drill.procedure.context import DrillContext
 from drill.procedure.params import DrillParams
@@ -120,11 +120,13 @@ class DisableLostExporter(Step):
     notes = ("Proves the export stall before and its end after, with a probe process instance.",)
 
     def actions(self, params: DrillParams) -> list[Action]:
-        return [DisableExporter(params.lost_exporter)]
+        # One change at a time: each DisableExporter waits for its change to complete, so the next request never
+        # meets a pending change (409). On an 8.7-migrated setup the legacy exporter stalls exporting just the same.
+        return one_change_at_a_time([DisableExporter(exporter) for exporter in params.lost_exporters])
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "ENABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="ENABLED"))
         checks.append(no_pending_change(ctx))
         name = "exporting stalled: a new instance does not reach Elasticsearch"
         key = ctx.memory.get("failover_probe")
@@ -141,7 +143,7 @@ class DisableLostExporter(Step):
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="DISABLED"))
         checks.append(no_pending_change(ctx))
         key: Any = ctx.memory.get("failover_probe")
         name = "exporting resumed: the stalled instance reaches the surviving Elasticsearch"

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from drill.evidence.report.measures import Budgets
 
 REGIONS = 2
 VARIANTS = ("seed", "operate-last")
+# 8.8: the dual-region setup as the procedure installs it. 8.7: an 8.8 migrated from 8.7 whose legacy Elasticsearch
+# exporters are still enabled (e.g. for Optimize); the procedure's info boxes apply every exporter step to them too.
+# auto: read from the surviving region when the drill starts (drill.procedure.versions).
+CAMUNDA_VERSIONS = ("8.8", "8.7")
+CAMUNDA_VERSION_CHOICES = (*CAMUNDA_VERSIONS, "auto")
+CAMUNDA_EXPORTER_PREFIX = "camundaregion"
+LEGACY_EXPORTER_PREFIX = "elasticsearchregion"
 SCHEMA_MANAGER_ENV = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA"
 OPERATE_TASKLIST_OFF = ("orchestration.profiles.operate=false", "orchestration.profiles.tasklist=false")
 PROBE_PROCESS_ID = "drillMarker"
@@ -21,6 +29,21 @@ PROBE_PROCESS_ID = "drillMarker"
 
 class ParameterError(ValueError):
     """A drill parameter is wrong; raised before anything touches a cluster."""
+
+
+# `required`: the lost region must be fenced, an unreachable one fails the stage; `if-reachable`: an unreachable
+# region (its API is down, as in most real outages) is recorded as not fenced, with a warning, and the drill goes on.
+FENCE_POLICIES = ("if-reachable", "required")
+
+
+def _check_url(option: str, value: str) -> None:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    if not host or parts.scheme not in ("http", "https"):
+        raise ParameterError(f"Expected {option} to be an http(s) URL with a host, got {value!r}")
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -102,11 +125,17 @@ class Timeouts:
     snapshot: float = 3600.0
     readiness: float = 900.0
     health: float = 300.0
+    # A --reroute-command's run, and then the public endpoint's answer from the surviving region (DNS TTLs).
+    reroute: float = 300.0
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                 raise ParameterError(f"Expected timeout {name} to be a positive number of seconds, got {value!r}")
+
+    def capped(self, seconds: float) -> Timeouts:
+        """Bounds for judging a state rather than waiting for it (a dry run, a resume's scan)."""
+        return Timeouts(**{name: min(value, seconds) for name, value in vars(self).items()})
 
 
 @dataclass(frozen=True)
@@ -114,20 +143,46 @@ class DrillParams:
     lost_region: int
     shape: Shape = field(default_factory=lambda: Shape(8, 8, 4))
     variant: str = "seed"
+    # Which exporter families the steps act on; independent of `variant` (the step order).
+    camunda_version: str = "8.8"
     release_name: str = "camunda"
     repository: Repository = field(default_factory=Repository)
     snapshot_name: str = "failback"
-    exporter_prefix: str = "camundaregion"
+    exporter_prefix: str = CAMUNDA_EXPORTER_PREFIX
     probe_process_id: str = PROBE_PROCESS_ID
     # A drill makes the loss happen (sim, kind); in an incident the region is gone and the drill only verifies it.
     cause_loss: bool = True
     budgets: Budgets = field(default_factory=Budgets)
+    # Incident mode: how long the lost brokers must stay unreachable before failover-1 may remove them.
+    lost_for_s: float = 30.0
+    # Fencing and rerouting (drill/procedure/traffic.py): whether an unreachable lost region may stay unfenced,
+    # the command that moves users' traffic, and the public URL that proves it moved.
+    fence: str = "if-reachable"
+    reroute_command: str | None = None
+    public_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.lost_region, bool) or self.lost_region not in range(REGIONS):
             raise ParameterError(f"Expected the lost region to be 0 or 1, got {self.lost_region!r}")
         if self.variant not in VARIANTS:
             raise ParameterError(f"Expected procedure variant {' or '.join(VARIANTS)}, got {self.variant!r}")
+        if self.camunda_version not in CAMUNDA_VERSION_CHOICES:
+            raise ParameterError(
+                f"Expected Camunda version {', '.join(CAMUNDA_VERSION_CHOICES)}, got {self.camunda_version!r}"
+            )
+        if isinstance(self.lost_for_s, bool) or not isinstance(self.lost_for_s, int | float) or self.lost_for_s < 0:
+            raise ParameterError(f"Expected the incident confirmation window in seconds >= 0, got {self.lost_for_s!r}")
+        if self.fence not in FENCE_POLICIES:
+            raise ParameterError(f"Expected --fence {' or '.join(FENCE_POLICIES)}, got {self.fence!r}")
+        if self.reroute_command is not None and not self.reroute_command.strip():
+            raise ParameterError("Expected --reroute-command to be a command, got an empty string")
+        if self.public_endpoint is not None:
+            _check_url("--public-endpoint", self.public_endpoint)
+
+    @property
+    def mode(self) -> str:
+        """`drill` when the harness causes the loss, `incident` when the region is really lost."""
+        return "drill" if self.cause_loss else "incident"
 
     @property
     def surviving_region(self) -> int:
@@ -151,3 +206,31 @@ class DrillParams:
     @property
     def surviving_exporter(self) -> str:
         return self.exporter(self.surviving_region)
+
+    @property
+    def exporter_families(self) -> tuple[str, ...]:
+        """Exporter id prefixes the steps act on. "auto" not yet detected gives both (what a runbook printed before
+        detection must cover); a live drill has replaced it with the detected version before any step runs."""
+        if self.camunda_version == "8.8":
+            return (self.exporter_prefix,)
+        return (self.exporter_prefix, LEGACY_EXPORTER_PREFIX)
+
+    def exporters_of(self, region: int) -> tuple[str, ...]:
+        return tuple(f"{family}{region}" for family in self.exporter_families)
+
+    @property
+    def lost_exporters(self) -> tuple[str, ...]:
+        return self.exporters_of(self.lost_region)
+
+    @property
+    def exporter_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(lost, surviving) per family: a recreated exporter is initialised from the surviving one of its family."""
+        return tuple(zip(self.lost_exporters, self.exporters_of(self.surviving_region), strict=True))
+
+    def exporter_states(self, *, surviving: str, lost: str) -> dict[str, str]:
+        """What `GET /actuator/exporters` must show for every family, the surviving region's exporter first."""
+        states: dict[str, str] = {}
+        for lost_exporter, surviving_exporter in self.exporter_pairs:
+            states[surviving_exporter] = surviving
+            states[lost_exporter] = lost
+        return states

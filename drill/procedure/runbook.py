@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from drill.procedure import shell
 from drill.procedure.catalog import steps
-from drill.procedure.params import DrillParams
+from drill.procedure.params import LEGACY_EXPORTER_PREFIX, DrillParams
 from drill.procedure.step import Step
 
 
@@ -31,6 +31,9 @@ def prelude(params: DrillParams, setup: RunbookSetup) -> list[str]:
         f"# Camunda 8 dual-region: region {lost} lost, region {surviving} survives "
         f"(clusterSize {params.shape.cluster_size}, partitions {params.shape.partitions}, "
         f"replicationFactor {params.shape.replication_factor}; procedure variant {params.variant})",
+    ]
+    lines += _version_note(params)
+    lines += [
         f"export CAMUNDA_RELEASE_NAME={setup.release_name}",
         f"export HELM_CHART_VERSION={setup.chart_version}",
     ]
@@ -50,6 +53,22 @@ def prelude(params: DrillParams, setup: RunbookSetup) -> list[str]:
         bucket = params.repository.settings.get("bucket", "<bucket>")
         lines.append(f"export S3_BUCKET_NAME={bucket}")
     return lines
+
+
+def _version_note(params: DrillParams) -> list[str]:
+    """The document's info box, where it applies: the legacy exporters follow every step of the new ones."""
+    if params.camunda_version == "8.8":
+        return []
+    legacy = f"{LEGACY_EXPORTER_PREFIX}0/1"
+    if params.camunda_version == "8.7":
+        return [
+            f"# Camunda 8.8 migrated from 8.7: the legacy exporters {legacy} are enabled, so each exporter step "
+            "acts on them too, one change at a time"
+        ]
+    return [
+        f"# Camunda version auto: the {legacy} commands apply only when GET /actuator/exporters lists them ENABLED "
+        "(a migrated 8.7 setup, e.g. with Optimize); when both are DISABLED, skip them"
+    ]
 
 
 def render(

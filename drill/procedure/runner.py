@@ -69,6 +69,9 @@ class StepRun:
         self.ctx.journal.current_step = self.step.id
         self._started = time.monotonic()
 
+    def record(self, phase: str, checks: list[Check]) -> None:
+        _record(self.ctx, self.step, phase, checks)
+
     def current(self) -> list[Check]:
         self.result.current = check_current(self.ctx, self.step)
         failing = [c for c in self.result.current if not c.passed]
@@ -78,6 +81,8 @@ class StepRun:
 
     def act(self, actions: list[Action] | None = None) -> list[dict[str, Any]]:
         """Run the step's actions (or the given ones, e.g. a marker count the feature file names) in order."""
+        if self._started is None:
+            raise RuntimeError(f"step {self.step.id} has not begun")
         for action in self.step.actions(self.ctx.params) if actions is None else actions:
             self.result.actions.append(
                 {"action": action.describe(), "output": _run_action(self.ctx, self.step, action)}
@@ -92,10 +97,12 @@ class StepRun:
             raise StepFailed(self.step.id, failing)
         return self.result.desired
 
-    def end(self, error: BaseException | None = None) -> StepResult:
+    def end(self, error: BaseException | None = None, *, status: str | None = None) -> StepResult:
+        """`status` names an outcome other than the verdict an error implies (a dry run's `ready`)."""
         started = self._started if self._started is not None else time.monotonic()
         self.result.duration_s = time.monotonic() - started
-        status = "passed" if error is None else "refused" if isinstance(error, StepRefused) else "failed"
+        if status is None:
+            status = "passed" if error is None else "refused" if isinstance(error, StepRefused) else "failed"
         try:
             self.ctx.journal.step_end(
                 self.step.id,

@@ -11,6 +11,7 @@ from drill.procedure import stages
 from drill.procedure.catalog import steps
 from drill.procedure.context import DrillContext
 from drill.procedure.step import Step
+from drill.procedure.versions import DETECTED
 
 
 def versions(ctx: DrillContext) -> dict[str, Any]:
@@ -26,11 +27,17 @@ def versions(ctx: DrillContext) -> dict[str, Any]:
 
 
 def begin(
-    ctx: DrillContext, *, target: str, operator: str | None = None, sequence: list[Step] | None = None
+    ctx: DrillContext,
+    *,
+    target: str,
+    operator: str | None = None,
+    sequence: list[Step] | None = None,
+    mode: str = "drill",
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     p = ctx.params
-    sequence = sequence if sequence is not None else stages.drill_sequence(p.variant)
-    return ctx.journal.drill_start(
+    sequence = sequence if sequence is not None else stages.drill_sequence(p.variant, p.mode)
+    start = ctx.journal.drill_start(
         target=target,
         lost_region=p.lost_region,
         contexts={str(r): h.platform.description for r, h in ctx.regions.items()},
@@ -42,12 +49,20 @@ def begin(
         stages=[stages.describe(s, p) for s in sequence],
         budgets=p.budgets.to_json(),
         variant=p.variant,
+        camunda_version=p.camunda_version,
+        mode=mode,
+        dry_run=dry_run,
+        lost_for_s=p.lost_for_s,
         shape={
             "clusterSize": p.shape.cluster_size,
             "partitions": p.shape.partitions,
             "replicationFactor": p.shape.replication_factor,
         },
     )
+    detection = ctx.memory.get(DETECTED)
+    if detection is not None:  # --camunda-version auto: what was read and what it meant, right after the start
+        ctx.journal.append("detected", **detection.to_json())
+    return start
 
 
 def finish(ctx: DrillContext, *, verdict: str, error: str | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ happened already and the same stages only verify them.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from drill.api.errors import ApiError
@@ -22,6 +23,7 @@ from drill.procedure.context import DrillContext, RegionHandle
 from drill.procedure.params import DrillParams
 from drill.procedure.steady import steady_state
 from drill.procedure.step import Step, exporters, healthy_partitions, members, namespace_clean
+from drill.procedure.traffic import FenceLostRegion, LiftFence, RerouteTraffic, fence_lifted
 
 BEFORE_LOSS, FAILOVER, FINAL = "before-loss", "failover", "final"
 DEFAULT_MARKERS_BEFORE = 5
@@ -120,6 +122,81 @@ class RegionLoss(Step):
         return [holds(name, [], waited.value, True, f"after {waited.elapsed:.2f} s")]
 
 
+class IncidentConfirmed(Step):
+    """An incident replaces the drill's steady-before and region-loss: the harness causes nothing, it confirms.
+
+    One topology read is not enough to decide a region is gone (a rolling restart or a network blip looks the
+    same for a moment, and the procedure says a temporary loss needs no recovery), so the lost brokers must stay
+    out of the surviving gateway's topology for the whole window `params.lost_for_s`, observed repeatedly, and
+    their partitions must have lost quorum, before failover-1 may force-remove them.
+    """
+
+    id = "incident-confirmed"
+    title = "The lost region is really lost (incident)"
+    phase = "drill"
+    current_state = ("The surviving region answers: its gateway and its Elasticsearch cluster.",)
+    desired_state = (
+        "The lost region's brokers stayed unreachable for the whole confirmation window.",
+        "The lost region's partitions have no quorum: no partition has a leader.",
+    )
+    notes = ("Incident mode: the harness never causes the loss; the failover RTO starts at the first observation.",)
+
+    def actions(self, params: DrillParams) -> list[Action]:
+        return []
+
+    def check_current(self, ctx: DrillContext) -> list[Check]:
+        return _answers(ctx.surviving)
+
+    def verify_desired(self, ctx: DrillContext) -> list[Check]:
+        p = ctx.params
+        window = p.lost_for_s
+        name = f"lost brokers absent from the surviving topology for {window:g} s"
+        lost = set(p.lost_brokers)
+        interval = max(min(1.0, window / 5), 0.01)
+        observations = 0
+        seen_lost: list[int] = []
+        leaders: list[int] = []
+        first: float | None = None
+        started = time.monotonic()
+        # Bounded in count as well as time: one observation per interval over the window, plus the first.
+        for _ in range(int(window / interval) + 2):
+            try:
+                topology = ctx.surviving.gateway.topology()
+            except (ApiError, PlatformError) as exc:
+                return [holds(name, "observed for the whole window", f"could not observe: {exc}", False)]
+            observations += 1
+            seen_lost = sorted(b.node_id for b in topology.brokers if b.node_id in lost)
+            if first is None and not seen_lost:
+                first = time.monotonic()
+                ctx.journal.append(
+                    "loss",
+                    region=p.lost_region,
+                    surviving_region=p.surviving_region,
+                    event="lose",
+                    how="observed in an incident (the harness caused nothing)",
+                    platform=ctx.recreated.platform.description,
+                )
+            if seen_lost:
+                break
+            leaders = sorted(
+                pid for pid, replicas in topology.partitions().items() if any(i.role == "leader" for _, i in replicas)
+            )
+            if time.monotonic() - started >= window:
+                break
+            time.sleep(interval)
+        elapsed = round(time.monotonic() - started, 2)
+        absent = holds(
+            name,
+            [],
+            seen_lost if seen_lost else [],
+            not seen_lost and elapsed >= window,
+            f"{observations} observations over {elapsed} s"
+            + (f"; brokers {seen_lost} answered: the loss may be temporary" if seen_lost else ""),
+        )
+        quorum = holds("quorum lost: no partition has a leader", [], leaders, not seen_lost and not leaders)
+        return [absent, quorum]
+
+
 class FailoverMarkers(Step):
     id = "failover-markers"
     title = "Processing resumes in the surviving region"
@@ -150,7 +227,7 @@ class FailoverVisible(Step):
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         p = ctx.params
-        checks = exporters(ctx, {p.surviving_exporter: "ENABLED", p.lost_exporter: "DISABLED"})
+        checks = exporters(ctx, p.exporter_states(surviving="ENABLED", lost="DISABLED"))
         checks.append(continuity.markers_written(ctx, FAILOVER))
         return checks
 
@@ -164,16 +241,21 @@ class RegionRecreate(Step):
     phase = "drill"
     when = "an empty replacement region is provided"
     current_state = ("The surviving region runs alone: only its brokers are cluster members.",)
-    desired_state = ("The recreated region is reachable and its namespace is clean: no release, no volumes.",)
+    desired_state = (
+        "The recreated region is reachable and its namespace is clean: no release, no volumes.",
+        "The recreated namespace holds no fence: its brokers can join once they are deployed.",
+    )
 
     def actions(self, params: DrillParams) -> list[Action]:
-        return [ProvideEmptyRegion()] if params.cause_loss else []
+        # The fence is lifted only now, after the wipe, in a drill and an incident alike: lifted earlier, a region
+        # that came back with its old data would rejoin (drill/procedure/traffic.py).
+        return [*([ProvideEmptyRegion()] if params.cause_loss else []), LiftFence()]
 
     def check_current(self, ctx: DrillContext) -> list[Check]:
         return [members(ctx, ctx.params.surviving_brokers, "standalone cluster members")]
 
     def verify_desired(self, ctx: DrillContext) -> list[Check]:
-        return [namespace_clean(ctx.recreated)]
+        return [namespace_clean(ctx.recreated), fence_lifted(ctx.recreated)]
 
 
 def _measured(ctx: DrillContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -231,13 +313,24 @@ def _budget(name: str, value: float | None, budget: float) -> Check:
     return holds(name, expected, value, value <= budget)
 
 
-def drill_sequence(variant: str = "seed") -> list[Step]:
-    """The whole drill in order: the procedure's steps with the stages that frame and measure them."""
+MODES = ("drill", "incident")
+
+
+def drill_sequence(variant: str = "seed", mode: str = "drill") -> list[Step]:
+    """The whole drill in order: the procedure's steps with the stages that frame and measure them.
+
+    In an incident the region is gone before the harness starts: no steady state can be shown and no marker
+    written before the loss, so the incident is confirmed instead of caused."""
+    if mode not in MODES:
+        raise ValueError(f"Expected mode {' or '.join(MODES)}, got {mode!r}")
     failover = catalog.steps(variant, "failover")
     failback = catalog.steps(variant, "failback")
+    before: list[Step] = [SteadyBefore(), RegionLoss()] if mode == "drill" else [IncidentConfirmed()]
     return [
-        SteadyBefore(),
-        RegionLoss(),
+        *before,
+        # Once the loss is established: fence the lost region, then move users' traffic (the procedure's step 1).
+        FenceLostRegion(),
+        RerouteTraffic(),
         failover[0],
         FailoverMarkers(),
         *failover[1:],

@@ -18,10 +18,11 @@ def _es_healthy(handle: RegionHandle) -> Check:
 
 
 def steady_state(ctx: DrillContext) -> list[Check]:
-    """Full dual-region: original shape, RF replicas in both regions, both exporters on, both stores healthy."""
+    """Full dual-region: original shape, RF replicas in both regions, both stores healthy, and both regions'
+    exporters on in every family (an 8.7-migrated setup keeps its legacy ones enabled, e.g. for Optimize)."""
     p = ctx.params
     checks = full_dual_region_topology(ctx)
-    checks += exporters(ctx, {p.exporter(0): "ENABLED", p.exporter(1): "ENABLED"})
+    checks += exporters(ctx, dict.fromkeys(p.exporters_of(0) + p.exporters_of(1), "ENABLED"))
     checks += [_es_healthy(h) for h in ctx.both()]
     checks += operate_tasklist(ctx, on=True, regions=ctx.both())
     return checks

@@ -3,7 +3,8 @@
 Region services are up exactly when the model says the region has a reachable release (`services_up`); after
 every control call the runtime reconciles, so a lost region refuses connections and a recreated one answers on
 the same addresses once Camunda is installed again. With auth "oidc" an identity provider (`identity`) issues the
-tokens the gateways accept; like control, it belongs to no region and survives region loss.
+tokens the gateways accept; like control, it belongs to no region and survives region loss. So does `public`,
+the deployment's public endpoint, which hands requests to the gateway of the region it routes to.
 """
 
 from __future__ import annotations
@@ -21,13 +22,21 @@ from drill.sim.http.elasticsearch import create_elasticsearch_app
 from drill.sim.http.gateway import create_gateway_app
 from drill.sim.http.identity import create_identity_app
 from drill.sim.http.management import create_management_app
+from drill.sim.http.public import create_public_app
 from drill.sim.http.server import ServiceHost
 from drill.sim.model.deployment import SimSettings, Simulation
 from drill.sim.model.identity import TokenRegistry
 from drill.sim.model.topology import REGIONS
 
 SERVICES = ("gateway", "management", "elasticsearch")
-STANDARD_PORTS = {"gateway": 8080, "management": 9600, "elasticsearch": 9200, "control": 8000, "identity": 18080}
+STANDARD_PORTS = {
+    "gateway": 8080,
+    "management": 9600,
+    "elasticsearch": 9200,
+    "control": 8000,
+    "identity": 18080,
+    "public": 8080,  # on the control address: the public name's gateway port
+}
 
 
 @dataclass(frozen=True)
@@ -63,17 +72,21 @@ class SimRuntime:
         self.host = ServiceHost()
         layout = layout or Layout()
         try:
+            gateways: dict[int, Any] = {}
             for region in range(REGIONS):
                 apps = {
                     "gateway": create_gateway_app(self.gate, region, self.tokens),
                     "management": create_management_app(self.gate, region),
                     "elasticsearch": create_elasticsearch_app(self.gate, region),
                 }
+                gateways[region] = apps["gateway"]
                 for service, app in apps.items():
                     host, port = layout.address(service, region)
                     self.host.add(self.name(service, region), app, host, port)
             host, port = layout.address("control", None)
             self.host.add("control", create_control_app(self.gate, self.reconcile, self.endpoints), host, port)
+            host, port = layout.address("public", None)
+            self.host.add("public", create_public_app(self.gate, gateways), host, port)
             if settings.auth == "oidc":  # only an OIDC deployment has an identity provider to talk to
                 host, port = layout.address("identity", None)
                 self.host.add("identity", create_identity_app(self.gate, self.tokens), host, port)
@@ -99,12 +112,14 @@ class SimRuntime:
         await asyncio.gather(*work)
 
     def endpoints(self) -> dict[str, Any]:
-        """The endpoints file: `{"region0": {"gateway": URL, ...}, "region1": {...}, "control": URL}`, plus
-        `"identity": URL` (the token endpoint's base) when the gateways use OIDC."""
+        """The endpoints file: `{"region0": {"gateway": URL, ...}, "region1": {...}, "control": URL, "public": URL}`
+        (the public endpoint users reach, routed to one region's gateway), plus `"identity": URL` (the token
+        endpoint's base) when the gateways use OIDC."""
         result: dict[str, Any] = {}
         for region in range(REGIONS):
             result[f"region{region}"] = {s: self.host.bindings[self.name(s, region)].url for s in SERVICES}
         result["control"] = self.host.bindings["control"].url
+        result["public"] = self.host.bindings["public"].url
         if "identity" in self.host.bindings:
             result["identity"] = self.host.bindings["identity"].url
         return result

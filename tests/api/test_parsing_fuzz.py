@@ -52,6 +52,7 @@ from drill.api.models import (
     PENDING_STATUSES,
     SNAPSHOT_STATES,
     SNAPSHOT_STATUS_STATES,
+    PartitionStatus,
 )
 
 FUZZ = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -144,6 +145,11 @@ VALID: dict[str, Any] = {
     "health": {"cluster_name": "c", "status": "green", "timed_out": False},
     "indices": [{"index": "operate-a", "health": "green", "status": "open", "docs.count": "3"}],
     "count": {"count": 3},
+    "partitions": {
+        "1": {"role": "LEADER", "processedPosition": 3, "exportedPosition": 3, "exporterPhase": "EXPORTING"},
+        "6": {"role": "FOLLOWER", "processedPosition": 2, "exportedPosition": 1, "exporterPhase": None},
+    },
+    "root": {"name": "n", "version": {"number": "8.18.0"}, "tagline": "You Know, for Search"},
 }
 
 # -- the cases: every parsing method of the three clients ----------------------------------------------------------
@@ -286,6 +292,9 @@ CASES = [
          ClusterState, (CLUSTER_URL,), check_cluster),
     Case("exporters", "exporters", "GET /actuator/exporters", 200, "exporters", lambda c: c.management.exporters(),
          tuple, (f"GET {MG}/actuator/exporters",), check_exporters),
+    Case("partitions", "partitions", "GET /actuator/partitions", 200, "partitions",
+         lambda c: c.management.partitions(), dict, (f"GET {MG}/actuator/partitions",),
+         lambda result, body: all(isinstance(p, PartitionStatus) for p in result.values())),
     Case("patch_cluster", "patch_cluster", "PATCH /actuator/cluster", 202, "planned",
          lambda c: c.management.patch_cluster(remove=[1, 3], force=True), PlannedChange,
          (f"PATCH {MG}/actuator/cluster?force=true",)),
@@ -334,6 +343,7 @@ CASES = [
          check_true("accepted")),
     Case("health", "health", "GET /_cluster/health", 200, "health", lambda c: c.es.health(), ClusterHealth,
          (f"GET {ES}/_cluster/health",), check_health),
+    Case("version", "version", "GET /", 200, "root", lambda c: c.es.version(), str, (f"GET {ES}/",)),
     Case("indices", "indices", "GET /_cat/indices", 200, "indices", lambda c: c.es.indices(), tuple,
          (f"GET {ES}/_cat/indices?format=json",), tuple_of(IndexInfo)),
     Case("count", "count", "GET /operate-*/_count", 200, "count", lambda c: c.es.count("operate-*"), int,

@@ -146,7 +146,7 @@ def _starts(journal: list[dict[str, Any]]) -> list[str]:
 
 def test_a_drill_passes_every_stage_in_the_drill_order(passed: Run) -> None:
     assert passed.code == 0, passed.output
-    assert re.search(r"\b16 passed\b", passed.output), passed.output
+    assert re.search(r"\b18 passed\b", passed.output), passed.output
     assert sorted(p.name for p in passed.report_dir.iterdir()) == ["lost-region-1"]
     report = passed.report(1)
     assert report["verdict"] == "passed" and report["error"] is None
@@ -179,12 +179,42 @@ def test_a_passing_drill_writes_junit_html_and_a_verified_journal(passed: Run) -
     assert chain.last_hash == passed.report(1)["journal"]["head_sha256"]
 
 
+@pytest.mark.parametrize(("run", "lost"), [("passed", 1), ("operate_last", 0)])
+def test_the_lost_region_is_fenced_traffic_rerouted_and_the_fence_lifted_before_the_redeploy(
+    request: pytest.FixtureRequest, run: str, lost: int
+) -> None:
+    drill: Run = request.getfixturevalue(run)
+    journal = drill.journal(lost)
+    order = _starts(journal)
+    assert order[order.index("region-loss") + 1 : order.index("failover-1")] == ["fence-lost-region", "reroute-traffic"]
+    assert order.index("region-recreate") < order.index("failback-1")
+    checks = {(r["step_id"], r["phase"], r["name"]): r for r in journal if r["kind"] == "check"}
+    namespace = f"region {lost}'s namespace camunda-region{lost}"
+    fence = checks[("fence-lost-region", "desired", f"{namespace} fenced (c8-drill-fence, deny-all)")]
+    assert (fence["actual"], fence["verdict"]) == ("fenced", "pass")
+    surviving = 1 - lost
+    probes = [c for (stage, phase, _), c in checks.items() if (stage, phase) == ("reroute-traffic", "desired")]
+    assert [(c["actual"], c["verdict"]) for c in probes] == [
+        (f"region {surviving}", "pass"),  # the simulator's public endpoint now routes there
+        ([b for b in range(8) if b % 2 == surviving], "pass"),  # and answers with that region's brokers
+    ]
+    lifted = checks[("region-recreate", "desired", f"{namespace} holds no fence")]
+    assert (lifted["actual"], lifted["verdict"]) == ("no fence", "pass")
+    lift = [
+        r for r in journal if r["kind"] == "action" and r["step"] == "region-recreate" and r["status"] == "completed"
+    ]
+    assert [r["name"] for r in lift] == [
+        "provide an empty replacement for the lost region (drill only)",
+        "lift the fence (c8-drill-fence) from the recreated region's namespace",
+    ]
+
+
 # -- b: the deployment broken between two steps ---------------------------------------------------------------
 
 
 def test_a_broken_deployment_fails_the_next_stage_at_its_given(broken: Run) -> None:
     assert broken.code == 1, broken.output
-    assert re.search(r"\b1 failed, 5 passed, 10 skipped\b", broken.output), broken.output
+    assert re.search(r"\b1 failed, 7 passed, 10 skipped\b", broken.output), broken.output
     assert f"{_test_name(FAILING)} FAILED" in broken.output
     assert "in current_state_holds" in broken.output  # the Given's step definition raised
     states = '{"camundaregion0": "ENABLED", "camundaregion1": "%s"}'  # region 1 is the lost one
@@ -280,3 +310,18 @@ def test_allure_shows_the_blocked_scenarios_as_skipped(broken: Run) -> None:
     assert [step["status"] for step in failing["steps"]] == [failing["status"], "skipped"]  # its Given failed
     assert failing["steps"][0]["name"].startswith("Given ")
     assert {results[stage]["status"] for stage in BEFORE_FAILURE} == {"passed"}
+
+
+# -- f: an 8.8 migrated from 8.7 ------------------------------------------------------------------------------
+
+
+def test_camunda_version_8_7_drills_a_simulator_with_the_legacy_exporters_enabled(tmp_path: Path) -> None:
+    """The option alone is enough on target sim: the embedded simulator starts with elasticsearchregion0/1 on."""
+    run = run_features(tmp_path, "--lost-region", "0", "--camunda-version", "8.7")
+    assert run.code == 0, run.output
+    assert run.report(0)["verdict"] == "passed"
+    journal = run.journal(0)
+    assert next(r for r in journal if r["kind"] == "drill_start")["camunda_version"] == "8.7"
+    changed = [r["url"].split("/actuator/", 1)[1] for r in journal if r["kind"] == "http" and "/exporters/" in r["url"]]
+    assert "exporters/elasticsearchregion0/disable" in changed
+    assert "exporters/elasticsearchregion0/enable" in changed

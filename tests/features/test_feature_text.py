@@ -18,14 +18,15 @@ from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
 from drill.procedure.continuity import WriteMarkers
 from drill.procedure.params import VARIANTS, DrillParams
-from drill.procedure.stages import drill_sequence
+from drill.procedure.stages import MODES, drill_sequence
 from drill.procedure.step import Step
 from steps import markers
 
 FEATURES_DIR = Path(__file__).resolve().parents[2] / "features"
 FEATURE_FILES = sorted(path.name for path in FEATURES_DIR.glob("*.feature"))
 SEED = drill_sequence("seed")
-STAGES = {step.id: step for step in SEED}
+# Every stage of every mode (an incident confirms the loss where a drill causes it).
+STAGES = {step.id: step for mode in MODES for step in drill_sequence("seed", mode)}
 PARAMS = DrillParams(lost_region=1)
 # The When line of the marker stages carries numbers and a region role: steps/markers.py parses it.
 MARKER_STAGES = tuple(markers.MARKER_STAGES)
@@ -118,9 +119,9 @@ def test_no_scenario_is_lost_to_a_duplicate_title() -> None:
 def test_every_stage_of_every_variant_is_exactly_one_scenario() -> None:
     assert sorted(_scenarios()) == sorted(STAGES)
     for variant in VARIANTS:
-        sequence = drill_sequence(variant)
-        assert len(sequence) == len(STAGES)
-        assert {step.id for step in sequence} == set(STAGES), variant
+        every = {step.id for mode in MODES for step in drill_sequence(variant, mode)}
+        assert every == set(STAGES), variant
+        assert len(drill_sequence(variant)) == len(SEED), variant
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
@@ -176,10 +177,11 @@ def test_every_scenario_is_written_for_camunda_8_8_and_its_phase() -> None:
 
 
 def test_each_file_lists_its_scenarios_in_the_drill_order() -> None:
-    seed = [step.id for step in SEED]
-    for parsed in PARSED.values():
-        in_file = [_stage_tags(s)[0] for s in parsed.feature.scenarios.values()]
-        assert in_file == [stage for stage in seed if stage in in_file], parsed.name
+    for mode in MODES:
+        order = [step.id for step in drill_sequence("seed", mode)]
+        for parsed in PARSED.values():
+            in_file = [t for t in (_stage_tags(s)[0] for s in parsed.feature.scenarios.values()) if t in order]
+            assert in_file == [stage for stage in order if stage in in_file], (mode, parsed.name)
     assert [s.phase for s in SEED].count("failover") == len(PARSED["failover.feature"].feature.scenarios)
     assert [s.phase for s in SEED].count("failback") == len(PARSED["failback.feature"].feature.scenarios)
 
@@ -209,3 +211,19 @@ def test_the_comment_reader_sees_comments_and_their_absence() -> None:
     parsed, scenario = _scenarios()["failover-2"]
     assert _comment_above(parsed, scenario).startswith("The document only states that exporting stalls")
     assert "failback-5" in _header_comment(PARSED["failback.feature"])
+
+
+def test_every_scenario_is_tagged_for_both_camunda_versions() -> None:
+    """Every stage's logic covers 8.8 and 8.8-migrated-from-8.7 (the exporter steps act on every family)."""
+    for stage, (parsed, scenario) in _scenarios().items():
+        assert {"c8.8", "c8.7"} <= parsed.feature.tags | scenario.tags, stage
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_a_step_that_acts_on_the_legacy_exporters_says_so_above_its_scenario(stage: str) -> None:
+    migrated = DrillParams(lost_region=1, camunda_version="8.7")
+    step = STAGES[stage]
+    acts_on_legacy = any("elasticsearchregion" in repr(action) for action in step.actions(migrated))
+    parsed, scenario = _scenarios()[stage]
+    says = "legacy exporters" in _comment_above(parsed, scenario)
+    assert says == acts_on_legacy, f"{stage}: acts on the legacy exporters {acts_on_legacy}, comment says so {says}"

@@ -11,7 +11,7 @@ from pytest_bdd.parser import FeatureParser
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
 from drill.procedure.params import VARIANTS
-from drill.procedure.stages import drill_sequence
+from drill.procedure.stages import MODES, drill_sequence
 from steps import markers, procedure
 from steps.parsers import PARSE_TYPES, count, region_role
 
@@ -119,7 +119,7 @@ def test_the_markers_step_does_not_match_words_for_numbers() -> None:
 def _rows(kind: str) -> set[str]:
     rows: set[str] = set()
     for variant in VARIANTS:
-        for step in drill_sequence(variant):
+        for step in (step for mode in MODES for step in drill_sequence(variant, mode)):
             if kind == "given":
                 rows.update(step.current_state)
             elif kind == "then":

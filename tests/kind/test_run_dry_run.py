@@ -1,4 +1,4 @@
-"""`c8-drill run --target kind --dry-run`: the whole nightly drill, in order, printed and never run."""
+"""`c8-drill run --target kind --plan`: the whole nightly drill, in order, printed and never run."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ LOSS_LINES = {
 
 
 def dry_run(*args: str) -> str:
-    result = CliRunner().invoke(main, ["run", "--target", "kind", "--dry-run", *args])
+    result = CliRunner().invoke(main, ["run", "--target", "kind", "--plan", *args])
     assert result.exit_code == 0, result.output
     return result.output
 

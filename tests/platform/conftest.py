@@ -96,9 +96,11 @@ class FakeRunner(CommandRunner):
         super().__init__()
         self.responses = responses or {}
         self.calls: list[tuple[list[str], float]] = []
+        self.inputs: list[str | None] = []  # what each command got on stdin (a manifest for `kubectl apply -f -`)
 
     def run(self, argv: Sequence[str], *, timeout: float, input: str | None = None) -> CommandResult:
         self.calls.append((list(argv), timeout))
+        self.inputs.append(input)
         for prefix, response in self.responses.items():
             if tuple(argv[: len(prefix)]) == prefix:
                 if isinstance(response, Exception):

@@ -11,7 +11,7 @@ import pytest
 from support.drill_harness import FAST, MakeDrill, SimDrill
 
 from drill.evidence import Journal
-from drill.platform.sim import SimPlatform
+from drill.platform.sim import SimPlatform, SimRouter
 from drill.procedure.context import ClientOptions, DrillContext
 from drill.procedure.params import DrillParams, Timeouts
 from drill.sim.model.deployment import SimSettings
@@ -26,6 +26,7 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
         lost: int = 1,
         *,
         variant: str = "seed",
+        camunda_version: str = "8.8",
         settings: SimSettings | None = None,
         timeouts: Timeouts = FAST,
         gateway_auth: Callable[[dict[str, Any]], httpx.Auth] | None = None,
@@ -35,7 +36,7 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
         endpoints = runtime.endpoints()
         journal = Journal.create(tmp_path / f"journal-{len(drills)}.jsonl", durable=False)
         ctx = DrillContext.build(
-            DrillParams(lost_region=lost, variant=variant),
+            DrillParams(lost_region=lost, variant=variant, camunda_version=camunda_version),
             {r: SimPlatform(r, endpoints) for r in (0, 1)},
             journal,
             options=ClientOptions(
@@ -45,6 +46,7 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
             ),
             timeouts=timeouts,
         )
+        ctx.router = SimRouter(endpoints)  # as the sim target gives it: reroute-traffic switches the public endpoint
         drill = SimDrill(ctx, runtime, httpx.Client(base_url=endpoints["control"], timeout=10))
         drills.append(drill)
         return drill
@@ -54,5 +56,7 @@ def make_drill(make_runtime: Callable[..., SimRuntime], tmp_path: Path) -> Itera
         drill.ctx.close()
         for region in drill.ctx.regions.values():
             region.platform.close()
+        if drill.ctx.router is not None:
+            drill.ctx.router.close()
         drill.control.close()
         drill.ctx.journal.close()

@@ -19,7 +19,7 @@ def test_a_full_drill_passes_with_rpo_zero_and_rto_measured(make_drill: MakeDril
     results = run_steps(drill.ctx, drill_sequence())
     session.finish(drill.ctx, verdict="passed")
     report = report_from_journal(drill.ctx.journal.path)
-    assert [s["verdict"] for s in report["steps"]] == ["passed"] * len(results) == ["passed"] * 16
+    assert [s["verdict"] for s in report["steps"]] == ["passed"] * len(results) == ["passed"] * 18
     assert report["verdict"] == "passed", report["rto"]
     assert report["rpo"]["markers_written"] == 8 and report["rpo"]["markers_lost"] == 0
     assert all(m["found"] == {"0": True, "1": True} for m in report["rpo"]["markers"])

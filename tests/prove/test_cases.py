@@ -41,7 +41,7 @@ def test_the_known_operator_mistakes_are_all_there() -> None:
 def test_every_fault_class_of_the_issue_is_a_case() -> None:
     ids = {c.id for c in state_cases()}
     assert {"snapshot-partial", "snapshot-failed", "restore-conflict before", "restore-conflict during"} <= ids
-    assert {"es-red surviving", "zombie before failover-1", "zombie during failover"} <= ids
+    assert {"es-red surviving", "zombie before fence", "zombie before failover-1", "zombie during failover"} <= ids
     assert {f"change-failed {s}" for s in ("failover-1", "failover-2", "failback-6", "failback-8")} <= ids
     assert all(c.expect.outcome == "tolerated" for c in transient_cases())
 

@@ -17,7 +17,7 @@ from drill.sim.runtime import SimRuntime
 
 # Short bounds: the simulator at time scale 0 finishes work at the next observation, so a healthy step never
 # waits; a broken one fails within these instead of the real-cluster defaults.
-FAST = Timeouts(change=5, export_visible=2, quiet_window=0.2, snapshot=10, readiness=3, health=3)
+FAST = Timeouts(change=5, export_visible=2, quiet_window=0.2, snapshot=10, readiness=3, health=3, reroute=3)
 
 
 @dataclass

@@ -29,6 +29,10 @@ _VERDICT_TEXT = {
     "failed": "the drill did not meet its procedure or its budgets; see below what failed",
     "incomplete": "the journal ends before the drill ended (interrupted or still running); nothing is concluded",
 }
+_READINESS_TEXT = {
+    "passed": "every concern holds: the deployment is ready for the loss of a region",
+    "failed": "the deployment is not ready for the loss of a region; see below which concern failed and why",
+}
 _EVIDENCE_LABEL = {
     "http": "HTTP",
     "command": "command",
@@ -114,6 +118,9 @@ def render_html(report: Mapping[str, Any]) -> str:
     target = _text(report.get("target"))
     lost = _text(report.get("lost_region"))
     title = f"Camunda 8 dual-region DR drill \u2014 {target}, region {lost} lost"
+    readiness = _readiness(report)
+    if readiness:
+        title = f"Camunda 8 dual-region readiness check \u2014 {target}"
     parts = [
         "<!DOCTYPE html>\n",
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -123,7 +130,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         _banner(report),
         f'<p class="summary" id="summary">{_esc(summary_sentence(report))}</p>\n</header>\n<main>\n',
         _facts(report),
-        _measures(report),
+        "" if readiness else _measures(report),
         _overview(report.get("steps") or []),
         _timeline(report.get("timeline") or []),
         _steps(report.get("steps") or []),
@@ -136,6 +143,14 @@ def render_html(report: Mapping[str, Any]) -> str:
 
 def summary_sentence(report: Mapping[str, Any]) -> str:
     """The drill in one sentence of plain words, for a reader who stops after the first paragraph."""
+    if _readiness(report):
+        state = {"passed": "is ready", "incomplete": "was not fully checked"}.get(_text(report.get("verdict")))
+        sentence = f"The deployment {state or 'is not ready'} for the loss of a region; "
+        steps = report.get("steps") or []
+        sentence += f"{_steps_clause(steps)} (nothing was changed, no region was lost)."
+        ended_early = any(s.get("verdict") not in ("passed", "failed") for s in steps)
+        why = _text(report.get("error") or "its journal ends before every concern was checked")
+        return sentence + (f" The check ended early: {why}" if ended_early else "")
     lost = _text(report.get("lost_region"))
     verdict = report.get("verdict")
     if verdict == "passed":
@@ -204,11 +219,18 @@ def _banner(report: Mapping[str, Any]) -> str:
     verdict = _text(report.get("verdict"))
     klass = _klass(verdict)
     why = _VERDICT_TEXT.get(verdict, "")
+    label = "Drill verdict"
+    if _readiness(report):
+        label, why = "Readiness verdict", _READINESS_TEXT.get(verdict, why)
     return (
         f'<div id="verdict" class="{klass}" data-verdict="{_esc(verdict)}" role="status">'
         f'<span class="word">{_SYMBOL[klass[2:]]} {_esc(verdict.upper())}</span>'
-        f'<span class="why">Drill verdict: {_esc(why)}</span></div>\n'
+        f'<span class="why">{label}: {_esc(why)}</span></div>\n'
     )
+
+
+def _readiness(report: Mapping[str, Any]) -> bool:
+    return report.get("kind") == "readiness"
 
 
 def _facts(report: Mapping[str, Any]) -> str:
@@ -228,6 +250,8 @@ def _facts(report: Mapping[str, Any]) -> str:
         ("Helm chart version", _mapping(report.get("chart_version"))),
         ("Cluster shape", _mapping(report.get("shape"))),
     ]
+    if _readiness(report):  # a readiness check loses no region and runs no procedure
+        rows = [row for row in rows if row[0] not in ("Region lost", "Surviving region", "Procedure variant")]
     body = "".join(f'<tr><th scope="row">{_esc(k)}</th><td>{v}</td></tr>\n' for k, v in rows)
     return f'<section id="facts">\n<h2>Drill facts</h2>\n<table class="facts">\n{body}</table>\n</section>\n'
 
@@ -349,8 +373,11 @@ def _step(n: int, step: Mapping[str, Any]) -> str:
         # Two empty check tables per step that never ran would bury the steps that did.
         parts.append('<p class="none">Not executed: no checks and no evidence recorded.</p>\n')
     else:
-        parts += ["<h4>Current state (before)</h4>\n", _checks(current, "current")]
-        parts += ["<h4>Desired state (after)</h4>\n", _checks(desired, "desired")]
+        if step.get("phase") == "readiness":  # a concern only observes: no before and after
+            parts += ["<h4>Checks</h4>\n", _checks(checks, "readiness")]
+        else:
+            parts += ["<h4>Current state (before)</h4>\n", _checks(current, "current")]
+            parts += ["<h4>Desired state (after)</h4>\n", _checks(desired, "desired")]
         if other:
             parts += ["<h4>Other checks</h4>\n", _checks(other, "other")]
         parts.append(_evidence(evidence))

@@ -123,6 +123,8 @@ def _rpo_budget(rpo: Mapping[str, Any]) -> BudgetLine:
 
 
 def budget_lines(report: Mapping[str, Any]) -> list[BudgetLine]:
+    if report.get("kind") == "readiness":  # no region is lost: nothing to measure, nothing to skip either
+        return []
     rto = report.get("rto") or {}
     return [
         _timed_budget(
@@ -146,6 +148,8 @@ def budget_lines(report: Mapping[str, Any]) -> list[BudgetLine]:
 
 
 def suite_name(report: Mapping[str, Any]) -> str:
+    if report.get("kind") == "readiness":
+        return f"c8-dr-drill: readiness check ({report.get('target')})"
     return f"c8-dr-drill: region {report.get('lost_region')} lost ({report.get('target')})"
 
 

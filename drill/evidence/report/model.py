@@ -6,7 +6,8 @@ Every other format (HTML, JUnit, Allure results) is rendered from this data, so 
 Step verdicts: passed, failed (an action or the desired state failed), refused (the current state did not hold,
 nothing was done), blocked (an earlier step stopped the drill; never executed), not run (the journal ends first).
 The drill verdict is `passed` only when every stage passed and RTO and RPO are within budget; a journal without
-its drill_end record is `incomplete`.
+its drill_end record is `incomplete`. A readiness check (drill_start `purpose: readiness`) loses no region, so its RTO
+and RPO are `not applicable` and its verdict is its stages' alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from drill.evidence.journal import ChainReport, read_verified
 from drill.evidence.report import measures
 
 SCHEMA = "c8-dr-drill/report/1"
+DRILL, READINESS = "drill", "readiness"
+NOT_APPLICABLE = "not applicable"
 EVIDENCE_KINDS = ("http", "command", "wait", "retry", "action", "note", "loss", "marker")
 
 
@@ -115,7 +118,9 @@ def _timeline(records: Sequence[Mapping[str, Any]], started_at: str) -> list[dic
         kind = record.get("kind")
         if record is rto_end:
             add(record, f"failover RTO ends: marker {record.get('tag')} visible in region {record.get('region')}")
-        if kind == "drill_start":
+        if kind == "drill_start" and record.get("purpose") == READINESS:
+            add(record, f"readiness check started on target {record.get('target')} (read-only, no region lost)")
+        elif kind == "drill_start":
             add(record, f"drill started on target {record.get('target')}, losing region {record.get('lost_region')}")
         elif kind == "step_start":
             add(record, f"{record.get('step_id')} started: {record.get('title')}")
@@ -131,15 +136,47 @@ def _timeline(records: Sequence[Mapping[str, Any]], started_at: str) -> list[dic
 
 
 def _verdict(
-    end: Mapping[str, Any] | None, steps: list[dict[str, Any]], rto: dict[str, Any], rpo: dict[str, Any]
+    start: Mapping[str, Any],
+    end: Mapping[str, Any] | None,
+    steps: list[dict[str, Any]],
+    rto: dict[str, Any],
+    rpo: dict[str, Any],
 ) -> str:
     if end is None:
         return "incomplete"
+    if start.get("dry_run"):  # a reading: could the drill start now? Later Givens wait for earlier Whens.
+        read = [s for s in steps if s["verdict"] in ("ready", "not ready")]
+        if len(read) != len(steps) or not read:
+            return "failed"
+        return "ready" if read[0]["verdict"] == "ready" else "not ready"
     if any(s["verdict"] != "passed" for s in steps):
         return "failed"
-    if rto["verdict"] != "pass" or rpo["verdict"] != "pass":
+    if rto["verdict"] not in ("pass", NOT_APPLICABLE) or rpo["verdict"] not in ("pass", NOT_APPLICABLE):
         return "failed"
     return "passed"
+
+
+def _not_measured(budgets: measures.Budgets) -> tuple[dict[str, Any], dict[str, Any]]:
+    """RTO and RPO of a run that loses no region: the same keys as measured ones, each `not applicable`."""
+    rto: dict[str, Any] = {
+        "failover_s": None,
+        "failover_budget_s": budgets.failover_s,
+        "failover_verdict": NOT_APPLICABLE,
+        "failback_s": None,
+        "failback_budget_s": budgets.failback_s,
+        "failback_verdict": NOT_APPLICABLE,
+        "backup_restore_s": 0.0,
+        "verdict": NOT_APPLICABLE,
+    }
+    rpo: dict[str, Any] = {
+        "markers_written": 0,
+        "markers_lost": None,
+        "lost_tags": [],
+        "budget_markers": budgets.rpo_markers,
+        "verdict": NOT_APPLICABLE,
+        "markers": [],
+    }
+    return rto, rpo
 
 
 def build_report(records: Sequence[Mapping[str, Any]], *, path: Path, chain: ChainReport) -> dict[str, Any]:
@@ -152,15 +189,21 @@ def build_report(records: Sequence[Mapping[str, Any]], *, path: Path, chain: Cha
     steps = _step_rows(stages, records)
     failback_ids = [s["id"] for s in stages if s.get("phase") == "failback"]
     lost = start.get("lost_region")
-    rto = measures.rto(records, failback_ids, budgets)
-    rpo = measures.rpo(records, budgets)
+    kind = start.get("purpose") or DRILL
+    if kind == READINESS:
+        rto, rpo = _not_measured(budgets)
+    else:
+        rto, rpo = measures.rto(records, failback_ids, budgets), measures.rpo(records, budgets)
     return {
         "schema": SCHEMA,
+        "kind": kind,
         "target": start.get("target"),
         "lost_region": lost,
         "surviving_region": 1 - lost if lost in (0, 1) else None,
         "variant": start.get("variant"),
-        "verdict": _verdict(end, steps, rto, rpo),
+        "verdict": _verdict(start, end, steps, rto, rpo),
+        "mode": start.get("mode", "drill"),
+        "dry_run": bool(start.get("dry_run", False)),
         "error": end.get("error") if end else None,
         "started_at": start["ts"],
         "finished_at": end["ts"] if end else None,

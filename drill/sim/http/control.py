@@ -20,6 +20,7 @@ from drill.sim.model.errors import BadRequest, ModelError, Unavailable
 from drill.sim.model.state import snapshot
 
 Reconcile = Callable[[], Awaitable[None]]
+FENCE_NAME = "c8-drill-fence"  # the name the drill's NetworkPolicy has on kube
 
 
 def create_control_app(
@@ -75,6 +76,30 @@ def create_control_app(
         gate.call(lambda: gate.sim.recreate_region(region))
         return {"region": region, "recreated": True, "release": None, "volumes": []}
 
+    async def fence(request: Request) -> Any:
+        """The namespace's deny-all policy, as `kubectl apply`/`delete`/`get networkpolicy c8-drill-fence` would
+        change and show it. It answers while the region is lost (see `Simulation.fence_region`)."""
+        region = region_of(request)
+        if request.method == "POST":
+            applied = gate.call(lambda: gate.sim.fence_region(region))
+            return {**gate.call(lambda: _fence(gate.sim, region)), "changed": applied}
+        if request.method == "DELETE":
+            lifted = gate.call(lambda: gate.sim.lift_fence(region))
+            return {**gate.call(lambda: _fence(gate.sim, region)), "changed": lifted}
+        return gate.call(lambda: _fence(gate.sim, region))
+
+    async def public(request: Request) -> Any:
+        return {"routesTo": gate.call(lambda: gate.sim.public_region)}
+
+    async def route_public(request: Request) -> Any:
+        """What a DNS change does to the public name: `{"region": N}` sends users to region N's gateway."""
+        body = await body_of(request, default={})
+        region = body.get("region") if isinstance(body, dict) else None
+        if isinstance(region, bool) or region not in (0, 1):
+            raise BadRequest(f'Expected a JSON object {{"region": 0 or 1}}, got {body!r}')
+        gate.call(lambda: gate.sim.route_public(region))
+        return {"routesTo": region}
+
     async def region_info(request: Request) -> Any:
         """What the cloud knows of a region even while it is lost: its namespace and the release it should run."""
         region = region_of(request)
@@ -101,6 +126,7 @@ def create_control_app(
                 "releaseStatus": None if release is None else release.status,
                 "revision": None if release is None else release.revision,
                 "volumes": sorted(r.volumes),
+                "fenced": r.fenced,
             }
 
         return gate.call(read)
@@ -186,7 +212,7 @@ def create_control_app(
             gate.call(lambda: gate.sim.faults.clear())
             return {"cleared": True}
         spec = await body_of(request, default={})
-        if isinstance(spec, dict) and spec.get("kind") in ("snapshot", "change", "health"):
+        if isinstance(spec, dict) and spec.get("kind") in ("snapshot", "change", "health", "version"):
             return gate.call(lambda: _model_fault(gate.sim, spec))
         return gate.call(lambda: gate.sim.faults.add(spec).to_json())
 
@@ -214,6 +240,9 @@ def create_control_app(
         Route("/regions/{region}/lose", endpoint(lose, changes=True), methods=["POST"]),
         Route("/regions/{region}/return", endpoint(back, changes=True), methods=["POST"]),
         Route("/regions/{region}/recreate", endpoint(recreate, changes=True), methods=["POST"]),
+        Route("/regions/{region}/fence", endpoint(fence, changes=True), methods=["GET", "POST", "DELETE"]),
+        Route("/public", endpoint(public), methods=["GET"]),
+        Route("/public/route", endpoint(route_public), methods=["POST"]),
         Route("/regions/{region}/helm/install", endpoint(helm_install, changes=True), methods=["POST"]),
         Route("/regions/{region}/helm/upgrade", endpoint(helm_upgrade, changes=True), methods=["POST"]),
         Route("/regions/{region}/helm/uninstall", endpoint(helm_uninstall, changes=True), methods=["POST"]),
@@ -231,10 +260,18 @@ def create_control_app(
     return Starlette(routes=routes)
 
 
+def _fence(sim: Simulation, region: int) -> dict[str, Any]:
+    r = sim.regions[region]
+    policy = {"name": FENCE_NAME, "namespace": r.namespace, "podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return {"region": region, "fenced": r.fenced, "policy": policy if r.fenced else None}
+
+
 def _model_fault(sim: Simulation, spec: dict[str, Any]) -> dict[str, Any]:
-    """Faults of the model rather than the transport: a snapshot or a cluster change that ends badly."""
+    """Faults of the model rather than the transport: a snapshot or a cluster change that ends badly, a version skew."""
     kind = spec["kind"]
     region = spec.get("region", 0)
+    if kind == "version":
+        return _version_fault(sim, spec)
     if kind == "change":
         sim.zeebe.fail_next_change()
         return {"kind": "change", "armed": "next configuration change ends FAILED"}
@@ -252,3 +289,23 @@ def _model_fault(sim: Simulation, spec: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(f"Expected health red, yellow, green or null, got {status!r}")
     es.force_health(None if status in (None, "green") else status)
     return {"kind": "health", "region": region, "status": status or "green"}
+
+
+def _version_fault(sim: Simulation, spec: dict[str, Any]) -> dict[str, Any]:
+    """A version skew a readiness check must catch: one broker on another version (a rolling upgrade half done,
+    `{"kind":"version","broker":3,"version":"8.8.1"}`) or one region's Elasticsearch on another version
+    (`{"kind":"version","region":1,"service":"elasticsearch","version":"8.17.0"}`)."""
+    version = spec.get("version")
+    if not isinstance(version, str) or not version:
+        raise BadRequest(f"Expected 'version' to be a version string, got {version!r}")
+    if spec.get("service") == "elasticsearch":
+        region = spec.get("region")
+        if isinstance(region, bool) or region not in (0, 1):
+            raise BadRequest(f"Expected region 0 or 1, got {region!r}")
+        sim.elasticsearch(region).version = version
+        return {"kind": "version", "region": region, "service": "elasticsearch", "version": version}
+    broker = spec.get("broker")
+    if not isinstance(broker, int) or isinstance(broker, bool) or broker not in range(sim.settings.cluster_size):
+        raise BadRequest(f"Expected 'broker' to be a broker id below {sim.settings.cluster_size}, got {broker!r}")
+    sim.zeebe.broker_versions[broker] = version
+    return {"kind": "version", "broker": broker, "version": version}

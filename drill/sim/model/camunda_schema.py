@@ -33,3 +33,14 @@ SCHEMA_INDICES: tuple[str, ...] = (
     "tasklist-form-8.4.0_",
     TASK,
 )
+
+# The legacy Elasticsearch exporter of an 8.7 installation (ids elasticsearchregion0/1, still enabled after a
+# migration to 8.8 when e.g. Optimize reads them) writes raw Zeebe records to its own indices, never to Camunda's.
+LEGACY_RECORD_PREFIX = "zeebe-record_"
+_LEGACY_VALUE_TYPES = {PROCESS: "process", LIST_VIEW: "process-instance", VARIABLE: "variable"}
+
+
+def legacy_index(index: str) -> str:
+    """Where the legacy exporter writes what the Camunda exporter writes to `index`."""
+    value_type = _LEGACY_VALUE_TYPES.get(index, index.split("-8.")[0])
+    return f"{LEGACY_RECORD_PREFIX}{value_type}_8.7.0_"

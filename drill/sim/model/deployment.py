@@ -26,6 +26,8 @@ from drill.sim.model.zeebe import Sink, ZeebeCluster
 BROKER_STARTUP_SECONDS = 20.0
 ES_STARTUP_SECONDS = 15.0
 EXPORTING_RESPONSES = ("no-content", "wrapped")
+EXPORTER_FAMILIES = {"camundaregion": "io.camunda.exporter.CamundaExporter"}
+LEGACY_EXPORTER_FAMILY = ("elasticsearchregion", "io.camunda.zeebe.exporter.ElasticsearchExporter")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class SimSettings:
     oidc_client_id: str = "drill"
     oidc_client_secret: str = "drill-secret"
     oidc_token_seconds: int = 300
+    # An 8.8 migrated from 8.7: the legacy exporters elasticsearchregion0/1 are configured and enabled too.
+    legacy_exporters: bool = False
 
     def __post_init__(self) -> None:
         if self.exporting_response not in EXPORTING_RESPONSES:
@@ -60,6 +64,13 @@ class SimSettings:
             raise ValueError(f"oidc_token_seconds must be positive, got {self.oidc_token_seconds}")
 
 
+def exporter_families(settings: SimSettings) -> dict[str, str]:
+    """Exporter id prefix -> class name of every exporter family the deployment configures in both regions."""
+    if not settings.legacy_exporters:
+        return dict(EXPORTER_FAMILIES)
+    return {**EXPORTER_FAMILIES, LEGACY_EXPORTER_FAMILY[0]: LEGACY_EXPORTER_FAMILY[1]}
+
+
 def default_values(settings: SimSettings, region: int) -> dict[str, Any]:
     """The dual-region values an operator installed with (c8-multi-region's camunda-values.yml, in essence)."""
     namespaces = settings.namespaces
@@ -69,15 +80,14 @@ def default_values(settings: SimSettings, region: int) -> dict[str, Any]:
         for r in range(REGIONS)
     )
     env = [{"name": "ZEEBE_BROKER_CLUSTER_INITIALCONTACTPOINTS", "value": contact_points}]
-    for r in range(REGIONS):
-        prefix = f"ZEEBE_BROKER_EXPORTERS_CAMUNDAREGION{r}"
-        env.append({"name": f"{prefix}_CLASSNAME", "value": "io.camunda.exporter.CamundaExporter"})
-        env.append(
-            {
-                "name": f"{prefix}_ARGS_CONNECT_URL",
-                "value": f"http://{settings.release_name}-elasticsearch-master-hl.{namespaces[r]}.svc.cluster.local:9200",
-            }
-        )
+    for family, class_name in exporter_families(settings).items():
+        for r in range(REGIONS):
+            prefix = f"ZEEBE_BROKER_EXPORTERS_{family.upper()}{r}"
+            url = f"http://{settings.release_name}-elasticsearch-master-hl.{namespaces[r]}.svc.cluster.local:9200"
+            env.append({"name": f"{prefix}_CLASSNAME", "value": class_name})
+            # The legacy exporter reads its URL from args.url, the Camunda exporter from args.connect.url.
+            url_arg = "ARGS_CONNECT_URL" if family in EXPORTER_FAMILIES else "ARGS_URL"
+            env.append({"name": f"{prefix}_{url_arg}", "value": url})
     env.append({"name": "CAMUNDA_DATA_BACKUP_REPOSITORYNAME", "value": "camunda_backup"})
     return {
         "global": {"multiregion": {"regions": REGIONS, "regionId": region}},
@@ -91,6 +101,17 @@ def default_values(settings: SimSettings, region: int) -> dict[str, Any]:
         },
         "elasticsearch": {"enabled": True},
     }
+
+
+@dataclass(frozen=True)
+class LegacyRecordSink:
+    """The legacy exporter writes the same records to its own `zeebe-record_*` indices of the same Elasticsearch,
+    so its data is snapshotted, restored and compared like Camunda's, and never mistaken for it."""
+
+    es: ElasticsearchCluster
+
+    def index_document(self, index: str, doc_id: str, source: dict[str, Any]) -> None:
+        self.es.index_document(camunda_schema.legacy_index(index), doc_id, source)
 
 
 @dataclass
@@ -123,6 +144,14 @@ class Region:
     volumes: set[str] = field(default_factory=set)
     pods: dict[str, Pod] = field(default_factory=dict)
     es: ElasticsearchCluster | None = None
+    # A deny-all network policy in the namespace (the drill's fence): nothing gets in or out, so a region that
+    # returns cannot rejoin. It belongs to the namespace, so it outlives a return and a recreation alike.
+    fenced: bool = False
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the rest of the deployment and its clients can reach the region's pods."""
+        return self.lost or self.fenced
 
 
 class Simulation:
@@ -133,7 +162,9 @@ class Simulation:
         self.clock = clock or SystemClock()
         self.store = SnapshotStore()
         self.regions = {r: Region(r, self.settings.namespaces[r]) for r in range(REGIONS)}
-        self.exporter_regions = {f"camundaregion{r}": r for r in range(REGIONS)}
+        self.exporter_regions = {
+            f"{family}{r}": r for family in exporter_families(self.settings) for r in range(REGIONS)
+        }
         self.zeebe = ZeebeCluster(
             clock=self.clock,
             cluster_size=self.settings.cluster_size,
@@ -147,6 +178,7 @@ class Simulation:
         self._action_ids = itertools.count(1)
         self.faults = FaultBook()
         self.exporting_response = self.settings.exporting_response
+        self.public_region = 0  # where the deployment's public endpoint sends users: the active region
         for region in self.regions.values():
             self._install(region, default_values(self.settings, region.id), started_at=self.clock.now())
         self.tick()
@@ -158,7 +190,7 @@ class Simulation:
         self.zeebe.running = {
             pod.broker_id
             for region in self.regions.values()
-            if not region.lost
+            if not region.cut_off
             for pod in region.pods.values()
             if pod.broker_id is not None and pod.started_at <= now
         }
@@ -170,10 +202,10 @@ class Simulation:
     def services_up(self, region: int) -> bool:
         """Whether the region's services (gateway, management, Elasticsearch) answer at all."""
         r = self.regions[region]
-        return not r.lost and r.release is not None
+        return not r.cut_off and r.release is not None
 
     def _es_available(self, region: Region) -> bool:
-        if region.lost or region.release is None or region.es is None:
+        if region.cut_off or region.release is None or region.es is None:
             return False
         pod = region.pods.get(f"{self.settings.release_name}-elasticsearch-master-0")
         return pod is not None and pod.started_at <= self.clock.now()
@@ -183,7 +215,12 @@ class Simulation:
         if region_id is None:
             return None
         region = self.regions[region_id]
-        return region.es if self._es_available(region) else None
+        if not self._es_available(region):
+            return None  # an enabled exporter without its Elasticsearch stalls the export of every partition
+        assert region.es is not None
+        if exporter_id.startswith(LEGACY_EXPORTER_FAMILY[0]):
+            return LegacyRecordSink(region.es)
+        return region.es
 
     def elasticsearch(self, region: int) -> ElasticsearchCluster:
         r = self._region(region)
@@ -213,11 +250,36 @@ class Simulation:
         r.lost = False
 
     def recreate_region(self, region: int) -> None:
-        """Replace a lost region with an empty namespace: no release, no volumes, no indices."""
+        """Replace a lost (or fenced) region with an empty namespace: no release, no volumes, no indices.
+
+        A fenced region that came back is wiped like a lost one: that is how a zombie is dealt with. The fence stays
+        (it is the namespace's), so the empty region cannot join until the fence is lifted."""
         r = self._region(region)
-        if not r.lost:
+        if not r.cut_off:
             raise Conflict(f"region {region} is not lost; recreating it would destroy a live region (lose it first)")
-        self.regions[region] = Region(region, r.namespace)
+        self.regions[region] = Region(region, r.namespace, fenced=r.fenced)
+
+    # -- fence and public endpoint --------------------------------------------------------------------------
+
+    def fence_region(self, region: int) -> bool:
+        """Apply the deny-all policy; True when it was not there yet. A lost region can be fenced: the simulator's
+        fence stands for the cloud's (its control API answers while the region is lost), so that what the fence
+        prevents, a return rejoining, can be shown."""
+        r = self._region(region)
+        applied, r.fenced = not r.fenced, True
+        return applied
+
+    def lift_fence(self, region: int) -> bool:
+        """Remove the policy; True when there was one (lifting twice is no error, as `--ignore-not-found`)."""
+        r = self._region(region)
+        lifted, r.fenced = r.fenced, False
+        return lifted
+
+    def route_public(self, region: int) -> None:
+        """Point the public endpoint at a region: what a DNS change does. Any region may be chosen, even a lost one,
+        as a mistaken DNS change may: the drill's probe is what notices."""
+        self._region(region)
+        self.public_region = region
 
     # -- helm -----------------------------------------------------------------------------------------------
 
@@ -358,7 +420,7 @@ class Simulation:
 
     def pod_ready(self, region: Region, pod: Pod) -> bool:
         """Brokers that are not cluster members fail their readiness probe, as the procedure warns."""
-        if region.lost or pod.started_at > self.clock.now():
+        if region.cut_off or pod.started_at > self.clock.now():
             return False
         if pod.component == "zeebe":
             assert pod.broker_id is not None

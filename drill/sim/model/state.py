@@ -17,6 +17,7 @@ def snapshot(sim: Simulation) -> dict[str, Any]:
         regions[str(region_id)] = {
             "namespace": region.namespace,
             "lost": region.lost,
+            "fenced": region.fenced,
             "servicesUp": sim.services_up(region_id),
             "release": None
             if release is None
@@ -44,8 +45,10 @@ def snapshot(sim: Simulation) -> dict[str, Any]:
             "replicationFactor": sim.settings.replication_factor,
             "timeScale": sim.settings.time_scale,
             "exportingResponse": sim.exporting_response,
+            "legacyExporters": sim.settings.legacy_exporters,
         },
         "regions": regions,
+        "public": {"routesTo": sim.public_region},
         "zeebe": {
             "running": sorted(zeebe.running),
             "members": sorted(zeebe.config.members),

@@ -115,7 +115,7 @@ def v2_topology(sim: Simulation) -> dict[str, Any]:
                 "host": broker_host(sim, broker),
                 "port": 26501,
                 "partitions": partitions,
-                "version": zeebe.version,
+                "version": zeebe.broker_versions.get(broker, zeebe.version),
             }
         )
     last_completed = zeebe.last_change.id if zeebe.last_change and zeebe.last_change.status == "COMPLETED" else -1

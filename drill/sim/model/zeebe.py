@@ -77,6 +77,8 @@ class ZeebeCluster:
         self.clock = clock
         self.time_scale = time_scale
         self.version = version
+        # Brokers running another version than the cluster's (a rolling upgrade half done): broker id -> version.
+        self.broker_versions: dict[int, str] = {}
         self.sink: SinkResolver = sink or (lambda _exporter: None)
         self.configured_exporters: set[str] = set(exporters)
         self.config = _initial_config(cluster_size, partitions, replication_factor, exporters)

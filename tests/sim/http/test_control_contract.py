@@ -80,19 +80,23 @@ def test_state_describes_settings_both_regions_and_the_zeebe_cluster(control) ->
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"settings", "regions", "zeebe", "faults"}
+    assert set(body) == {"settings", "regions", "public", "zeebe", "faults"}
+    assert body["public"] == {"routesTo": 0}
     assert body["settings"] == {
         "clusterSize": 8,
         "partitions": 8,
         "replicationFactor": 4,
         "timeScale": 0.0,
         "exportingResponse": "no-content",
+        "legacyExporters": False,
     }
     assert sorted(body["regions"]) == ["0", "1"]
     for region_id, region in body["regions"].items():
-        assert set(region) == {"namespace", "lost", "servicesUp", "release", "volumes", "pods", "elasticsearch"}
+        assert set(region) == {
+            "namespace", "lost", "fenced", "servicesUp", "release", "volumes", "pods", "elasticsearch"
+        }  # fmt: skip
         assert region["namespace"] == f"camunda-region{region_id}"
-        assert region["lost"] is False
+        assert region["lost"] is region["fenced"] is False
         assert region["servicesUp"] is True
         assert region["release"]["name"] == "camunda"
         assert region["release"]["revision"] == 1
@@ -356,6 +360,7 @@ def test_the_namespace_shows_the_release_and_its_volumes(control) -> None:
         "releaseStatus": "deployed",
         "revision": 1,
         "volumes": REGION1_VOLUMES,
+        "fenced": False,
     }
 
 
@@ -370,6 +375,7 @@ def test_an_uninstalled_release_leaves_its_volumes_in_the_namespace(control) -> 
         "releaseStatus": None,
         "revision": None,
         "volumes": REGION1_VOLUMES,
+        "fenced": False,
     }
 
 
@@ -389,6 +395,7 @@ def test_a_lost_regions_namespace_cannot_be_read_and_a_recreated_one_is_empty(co
         "releaseStatus": None,
         "revision": None,
         "volumes": [],
+        "fenced": False,
     }
 
 

@@ -139,7 +139,7 @@ def test_the_identity_provider_issues_a_bearer_token_the_gateway_accepts(make_ru
 
 def test_only_an_oidc_deployment_has_an_identity_endpoint(make_runtime, runtime) -> None:
     assert "identity" in oidc(make_runtime).endpoints()
-    assert set(runtime.endpoints()) == {"region0", "region1", "control"}
+    assert set(runtime.endpoints()) == {"region0", "region1", "control", "public"}
 
 
 def test_client_credentials_may_also_come_as_http_basic(make_runtime) -> None:
