@@ -101,6 +101,7 @@ class Journal:
         self._lock = threading.Lock()
         self._closed = False
         self._failure: OSError | None = None
+        self._end = handle.tell()  # the file offset up to which every line is accounted for in the chain
 
     @classmethod
     def create(
@@ -320,6 +321,7 @@ class Journal:
                 raise JournalError(f"{self.path}: journal is closed")
             if self._failure is not None:
                 raise JournalError(f"{self.path}: an earlier write failed ({self._failure}); the journal cannot go on")
+            self._account_for_interrupted_write()
             record = {"seq": self._seq, "ts": iso_utc(self._wall()), "prev": self._prev, **clean}
             line = _encode(record)
             try:
@@ -332,6 +334,7 @@ class Journal:
             # the fsync cannot make the next record, e.g. the stage's end, reuse this one's seq and break the chain.
             self._prev = hashlib.sha256(line).hexdigest()
             self._seq += 1
+            self._end = self._handle.tell()
             if self.durable:
                 try:
                     os.fsync(self._handle.fileno())
@@ -339,6 +342,25 @@ class Journal:
                     self._failure = exc
                     raise JournalError(f"{self.path}: cannot write record {record['seq']}: {exc}") from exc
         return record
+
+    def _account_for_interrupted_write(self) -> None:
+        """An interrupt (SIGINT) is raised right after a call returns, so it can land after a record's line was
+        written and before the chain moved on; the next record would then reuse its seq and prev and break the
+        chain. Any whole line in the file beyond what the chain accounts for is that record: the chain takes it in."""
+        self._handle.flush()
+        end = self._handle.tell()
+        if end == self._end:
+            return
+        with open(self.path, "rb") as reader:
+            reader.seek(self._end)
+            tail = reader.read(end - self._end)
+        *lines, rest = tail.split(b"\n")
+        if rest:
+            raise JournalError(f"{self.path}: an interrupted write left a partial line; the journal cannot go on")
+        for line in lines:
+            self._prev = hashlib.sha256(line).hexdigest()
+            self._seq += 1
+        self._end = end
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:

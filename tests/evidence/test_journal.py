@@ -332,3 +332,33 @@ def test_concurrent_appends_keep_a_valid_chain(tmp_path: Path) -> None:
     for n in range(4):
         assert [r["message"] for r in records if r.get("thread") == n] == [f"t{n}-{i}" for i in range(200)]
     assert read_journal(path)[0]["format"] == FORMAT
+
+
+def test_an_interrupt_after_a_line_is_written_does_not_break_the_chain(tmp_path: Path, monkeypatch: Any) -> None:
+    """SIGINT is raised right after a call returns: here, after the line is in the file, before the chain moved."""
+    import hashlib as real_hashlib
+
+    from drill.evidence import journal as journal_module
+
+    path = tmp_path / "j.jsonl"
+    journal = Journal.create(path, durable=False)
+    journal.append("note", text="before")
+    calls = {"n": 0}
+
+    class Interrupting:
+        @staticmethod
+        def sha256(data: bytes) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return real_hashlib.sha256(data)
+
+    monkeypatch.setattr(journal_module, "hashlib", Interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        journal.append("http", url="interrupted")
+    monkeypatch.setattr(journal_module, "hashlib", real_hashlib)
+    journal.append("step_end", step_id="failover-1")
+    journal.close()
+    records = read_journal(path)
+    assert [r["kind"] for r in records][-2:] == ["http", "step_end"]
+    assert verify_chain(path).records == len(records)
