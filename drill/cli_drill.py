@@ -339,7 +339,7 @@ def _plan(
     """kind: the whole nightly sequence per lost region; other targets: the drill's runbook (they exist already)."""
     from drill.procedure.params import DrillParams
     from drill.procedure.runbook import render
-    from drill.procedure.stages import drill_sequence
+    from drill.procedure.stages import default_mode, drill_sequence
     from drill.targets import TargetOptions, kind_up_options, repository
 
     options = TargetOptions(
@@ -352,7 +352,7 @@ def _plan(
     repo = repository(options)
     texts = []
     for region in regions:
-        chosen = mode or ("incident" if target == "kube" else "drill")
+        chosen = mode or default_mode(target)
         params = DrillParams(
             lost_region=region, variant=variant, cause_loss=chosen == "drill", camunda_version=camunda_version
         )

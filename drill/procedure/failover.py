@@ -16,6 +16,7 @@ from drill.procedure.step import (
     Step,
     exporters,
     healthy_partitions,
+    led_partitions,
     members,
     no_pending_change,
     topology_shape,
@@ -54,9 +55,7 @@ class RemoveLostBrokers(Step):
 
         def topology_checks() -> list[Check]:
             topology = ctx.surviving.gateway.topology()
-            led = sorted(
-                pid for pid, replicas in topology.partitions().items() if any(i.role == "leader" for _, i in replicas)
-            )
+            led = led_partitions(topology)
             return [
                 equal("lost brokers unreachable (no split brain)", [], _reachable(topology, lost)),
                 equal("surviving brokers reachable", sorted(surviving), _reachable(topology, surviving)),

@@ -30,6 +30,7 @@ from drill.procedure.checks import Check, holds
 from drill.procedure.context import DrillContext
 from drill.procedure.memory import Memory, restore
 from drill.procedure.params import DrillParams, ParameterError, Shape, Timeouts
+from drill.procedure.runner import record_checks
 from drill.procedure.step import Step
 
 GLANCE_S = 2.0  # at most this long a resume scan (or a dry run) waits on one check: it judges, it does not wait
@@ -109,16 +110,7 @@ def _read(ctx: DrillContext, step: Step, phase: str, read: Callable[[DrillContex
         checks = read(ctx)
     except (ApiError, PlatformError) as exc:
         checks = [holds(f"{step.id} {phase} state", "readable", f"could not observe: {exc}", False)]
-    for check in checks:
-        ctx.journal.check(
-            step_id=step.id,
-            phase=f"resume: {phase}",
-            name=check.name,
-            expected=check.expected,
-            actual=check.actual,
-            verdict=check.verdict,
-            detail=check.detail,
-        )
+    record_checks(ctx, step, f"resume: {phase}", checks)
     return all(check.passed for check in checks)
 
 

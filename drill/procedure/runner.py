@@ -28,7 +28,8 @@ class StepResult:
     duration_s: float = 0.0
 
 
-def _record(ctx: DrillContext, step: Step, phase: str, checks: list[Check]) -> None:
+def record_checks(ctx: DrillContext, step: Step, phase: str, checks: list[Check]) -> None:
+    """Every check as a journal record of the step and phase (current, desired, or a resume's re-reading)."""
     for check in checks:
         ctx.journal.check(
             step_id=step.id,
@@ -43,7 +44,7 @@ def _record(ctx: DrillContext, step: Step, phase: str, checks: list[Check]) -> N
 
 def check_current(ctx: DrillContext, step: Step) -> list[Check]:
     checks = step.check_current(ctx)
-    _record(ctx, step, "current", checks)
+    record_checks(ctx, step, "current", checks)
     return checks
 
 
@@ -70,7 +71,7 @@ class StepRun:
         self._started = time.monotonic()
 
     def record(self, phase: str, checks: list[Check]) -> None:
-        _record(self.ctx, self.step, phase, checks)
+        record_checks(self.ctx, self.step, phase, checks)
 
     def current(self) -> list[Check]:
         self.result.current = check_current(self.ctx, self.step)
@@ -91,7 +92,7 @@ class StepRun:
 
     def desired(self) -> list[Check]:
         self.result.desired = self.step.verify_desired(self.ctx)
-        _record(self.ctx, self.step, "desired", self.result.desired)
+        record_checks(self.ctx, self.step, "desired", self.result.desired)
         failing = [c for c in self.result.desired if not c.passed]
         if failing:
             raise StepFailed(self.step.id, failing)

@@ -22,7 +22,7 @@ from drill.procedure.checks import Check, equal, holds, observed
 from drill.procedure.context import DrillContext, RegionHandle
 from drill.procedure.params import DrillParams
 from drill.procedure.steady import steady_state
-from drill.procedure.step import Step, exporters, healthy_partitions, members, namespace_clean
+from drill.procedure.step import Step, exporters, healthy_partitions, led_partitions, members, namespace_clean
 from drill.procedure.traffic import FenceLostRegion, LiftFence, RerouteTraffic, fence_lifted
 
 BEFORE_LOSS, FAILOVER, FINAL = "before-loss", "failover", "final"
@@ -178,9 +178,7 @@ class IncidentConfirmed(Step):
                 )
             if seen_lost:
                 break
-            leaders = sorted(
-                pid for pid, replicas in topology.partitions().items() if any(i.role == "leader" for _, i in replicas)
-            )
+            leaders = led_partitions(topology)
             if time.monotonic() - started >= window:
                 break
             time.sleep(interval)
@@ -314,6 +312,11 @@ def _budget(name: str, value: float | None, budget: float) -> Check:
 
 
 MODES = ("drill", "incident")
+
+
+def default_mode(target: str) -> str:
+    """On existing clusters the harness causes no loss unless told: it verifies the one that happened."""
+    return "incident" if target == "kube" else "drill"
 
 
 def drill_sequence(variant: str = "seed", mode: str = "drill") -> list[Step]:

@@ -107,6 +107,13 @@ def converged(
         return (last[-1] if last else None), str(exc)
 
 
+def led_partitions(topology: Topology) -> list[int]:
+    """Partitions that have a leader: none while a region's loss has taken the quorum (RF split over regions)."""
+    return sorted(
+        pid for pid, replicas in topology.partitions().items() if any(i.role == "leader" for _, i in replicas)
+    )
+
+
 def partition_health(topology: Topology, *, replicas: int, regions: tuple[int, ...] = ()) -> dict[str, Any]:
     """Per-partition problems: missing leader, unhealthy replicas, wrong replica count, a region without replicas."""
     problems: dict[str, Any] = {}

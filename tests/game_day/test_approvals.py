@@ -91,3 +91,20 @@ def test_no_answer_in_time_is_a_refusal_that_says_so(tmp_path: Path) -> None:
     approval = approver(ApprovalRequest("failback-1", "Deploy", [], [], 7))
     assert not approval.approved
     assert "no answer within 3 s" in approval.reason and "007.answer.json" in approval.reason
+
+
+def test_a_manual_confirmation_is_asked_through_the_approver_and_journaled(deployment: Deployment) -> None:
+    typist = Typist()
+    session = deployment.session(approver=typist)
+    assert session.ctx.confirm is not None
+    stage = session.sequence[0].id
+    assert session.begin_stage(stage) is None
+    answer = session.ctx.confirm("Is the public DNS name switched to region 0?", ["dig +short camunda.example"])
+    session.end_stage(RuntimeError("not driven further"))
+    session.finish(reports=False)
+
+    assert answer.confirmed and answer.by == "alice@gameday"
+    assert typist.shown[0].title == "Is the public DNS name switched to region 0?"
+    assert typist.shown[0].commands == ["dig +short camunda.example"]
+    approval = next(r for r in read_journal(session.journal_path) if r["kind"] == "approval")
+    assert approval["step_id"] == stage and approval["approved"] is True
