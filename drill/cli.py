@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from drill import __version__
+from drill.cli_shape import resolve_shape, shape_options
 from drill.procedure.params import ParameterError
 
 if TYPE_CHECKING:
@@ -266,9 +267,7 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
     multiple=True,
     help="Helm values files (in order) to read clusterSize, partitionCount and replicationFactor from.",
 )
-@click.option("--cluster-size", type=int, default=None, help="Brokers (default 8, or from --values).")
-@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Partitions (default 8).")
-@click.option("--replication-factor", type=click.IntRange(min=1), default=None, help="Replicas (default 4).")
+@shape_options
 @click.option("--context", "contexts", nargs=2, default=None, help="Kube contexts of region 0 and region 1.")
 @click.option(
     "--namespace",
@@ -304,17 +303,11 @@ def plan(
     camunda_version: str,
 ) -> None:
     """Print the runbook for losing one region: the commands a person would type, step by step."""
-    from drill.procedure.params import DrillParams, Repository, Shape
+    from drill.procedure.params import DrillParams, Repository
     from drill.procedure.runbook import RunbookSetup, render
-    from drill.targets import values_shape
 
-    base = values_shape(values_files) if values_files else Shape(8, 8, 4)
     try:
-        shape = Shape(
-            cluster_size if cluster_size is not None else base.cluster_size,
-            partitions if partitions is not None else base.partitions,
-            replication_factor if replication_factor is not None else base.replication_factor,
-        )
+        shape = resolve_shape(values_files, cluster_size, partitions, replication_factor)
         params = DrillParams(
             lost_region=int(lost_region),
             shape=shape,

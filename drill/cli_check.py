@@ -7,7 +7,6 @@ Exit codes: 0 ready; 1 not ready (each failing check is printed with what was ex
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from drill.api.retry import RetryPolicy
-from drill.procedure.params import Repository, Shape
+from drill.cli_shape import resolve_shape, shape_options
+from drill.procedure.params import Repository
 
 if TYPE_CHECKING:
+    from drill.procedure.params import Shape
     from drill.readiness.session import CheckOutcome
     from drill.sim.runtime import SimRuntime
     from drill.targets import OpenTarget, TargetOptions
@@ -58,9 +59,7 @@ ENDPOINTS_TIMEOUT_S = 3.0
     multiple=True,
     help="Helm values files (in order) to read clusterSize, partitionCount and replicationFactor from.",
 )
-@click.option("--cluster-size", type=int, default=None, help="Brokers (default 8, or from --values).")
-@click.option("--partitions", type=int, default=None, help="Partitions (default 8, or from --values).")
-@click.option("--replication-factor", type=int, default=None, help="Replicas (default 4, or from --values).")
+@shape_options
 def check(
     target: str,
     contexts: tuple[str, str] | None,
@@ -82,7 +81,7 @@ def check(
     if target == "kube" and not contexts:
         raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
     options = TargetOptions(target=target, contexts=contexts, namespaces=namespaces, endpoints_file=endpoints_file)
-    shape = _shape(values_files, cluster_size, partitions, replication_factor)
+    shape = resolve_shape(values_files, cluster_size, partitions, replication_factor)
     # A lost region is a finding, not bad input: a running simulator only has to be the one the file names.
     preflight(options, environment=endpoints_file is None)
     if endpoints_file is not None:
@@ -90,7 +89,7 @@ def check(
     # No region is lost: lost_region only fills the field; every concern looks at both regions alike.
     params = DrillParams(lost_region=1, shape=shape, repository=repository(options) or Repository())
     embedded = target == "sim" and endpoints_file is None
-    opened = embedded_simulator(options, params.repository) if embedded else open_target(options)
+    opened = embedded_simulator(options, params.repository, shape) if embedded else open_target(options)
     client_options = ClientOptions(
         gateway_auth=opened.gateway_auth, retry=SIM_RETRY if opened.name == "sim" else RetryPolicy()
     )
@@ -101,17 +100,6 @@ def check(
         sys.exit(EXIT_STOPPED)
     _print(outcome)
     sys.exit(0 if outcome.ready else EXIT_NOT_READY)
-
-
-def _shape(
-    values_files: tuple[Path, ...], cluster_size: int | None, partitions: int | None, replication_factor: int | None
-) -> Shape:
-    """The configured shape: the values files' (or the procedure's 8/8/4), each option overriding its number."""
-    from drill.targets import values_shape
-
-    base = values_shape(values_files) if values_files else Shape(8, 8, 4)
-    given = {"cluster_size": cluster_size, "partitions": partitions, "replication_factor": replication_factor}
-    return replace(base, **{name: value for name, value in given.items() if value is not None})
 
 
 def _names_running_simulator(path: Path) -> None:
@@ -135,20 +123,13 @@ def _names_running_simulator(path: Path) -> None:
         )
 
 
-def embedded_simulator(options: TargetOptions, repository: Repository) -> OpenTarget:
+def embedded_simulator(options: TargetOptions, repository: Repository, shape: Shape) -> OpenTarget:
     """A healthy deployment to check (a demonstration): installed as an operator leaves it, with the snapshot
     repository the failback needs registered in both regions; stopped when the check closes its target."""
-    from drill.sim.model.deployment import SimSettings
     from drill.sim.runtime import SimRuntime
-    from drill.targets import SIM_TIMEOUTS, sim_target
+    from drill.targets import SIM_TIMEOUTS, sim_settings, sim_target
 
-    settings = SimSettings(
-        release_name=options.release_name,
-        namespaces=options.namespaces,
-        username=options.gateway_user,
-        password=options.gateway_password,
-    )
-    runtime = SimRuntime(settings)
+    runtime = SimRuntime(sim_settings(options, shape))
     try:
         register_repository(runtime, repository)
     except BaseException:

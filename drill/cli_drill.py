@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from drill.cli_shape import given, shape_options
 from drill.evidence.report.measures import Budgets
-from drill.procedure.params import ParameterError
+from drill.procedure.params import DEFAULT_SHAPE, ParameterError, Shape
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -183,6 +184,7 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
 )
 @click.option("--reroute-command", default=None, help="Moves public traffic to the surviving region (run by sh -c).")
 @click.option("--public-endpoint", default=None, help="The public URL probed after rerouting (sim: its own).")
+@shape_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -215,10 +217,13 @@ def run(
     fence: str,
     reroute_command: str | None,
     public_endpoint: str | None,
+    cluster_size: int | None,
+    partitions: int | None,
+    replication_factor: int | None,
 ) -> None:
     """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
     from drill import launch
-    from drill.targets import TargetOptions, preflight
+    from drill.targets import TargetOptions, drill_shape, preflight
 
     if target == "kube" and not contexts:
         raise click.UsageError("--target kube needs --context CONTEXT0 CONTEXT1 (one kube context per region)")
@@ -252,21 +257,25 @@ def run(
             "the one `c8-drill sim up --time-scale` gave it"
         )
     # Everything that can be refused is refused here, before launch.run archives the report directory.
+    options = TargetOptions(
+        target=target,
+        contexts=contexts,
+        namespaces=namespaces,
+        values_files=values_files,
+        time_scale=time_scale,
+        loss_mode=loss_mode,
+        profile=profile,
+        snapshot_repo=snapshot_repo,
+        endpoints_file=endpoints_file,
+    )
     preflight(
-        TargetOptions(
-            target=target,
-            contexts=contexts,
-            namespaces=namespaces,
-            values_files=values_files,
-            time_scale=time_scale,
-            loss_mode=loss_mode,
-            profile=profile,
-            snapshot_repo=snapshot_repo,
-            endpoints_file=endpoints_file,
-        ),
+        options,
         environment=not plan,
         lost=int(lost_region) if lost_region != "both" and (resume is not None or mode == "incident") else None,
     )
+    shape_given = given(cluster_size, partitions, replication_factor)
+    # A running simulator says its own shape when asked; a plan contacts nothing, so it shows the default one.
+    shape = DEFAULT_SHAPE if plan and endpoints_file is not None else drill_shape(options, shape_given)
     if plan:
         regions = (0, 1) if lost_region == "both" else (int(lost_region),)
         text = _plan(
@@ -279,6 +288,7 @@ def run(
             report_dir,
             mode,
             camunda_version=camunda_version,
+            shape=shape,
         )
         click.echo(text, nl=False)
         return
@@ -308,6 +318,7 @@ def run(
         fence=fence,
         reroute_command=reroute_command,
         public_endpoint=public_endpoint,
+        shape=shape,
     )
     if resume is not None:
         request.report_dir = resume.parent.parent
@@ -335,6 +346,7 @@ def _plan(
     report_dir: Path,
     mode: str | None,
     camunda_version: str = "8.8",
+    shape: Shape = DEFAULT_SHAPE,
 ) -> str:
     """kind: the whole nightly sequence per lost region; other targets: the drill's runbook (they exist already)."""
     from drill.procedure.params import DrillParams
@@ -354,7 +366,11 @@ def _plan(
     for region in regions:
         chosen = mode or default_mode(target)
         params = DrillParams(
-            lost_region=region, variant=variant, cause_loss=chosen == "drill", camunda_version=camunda_version
+            lost_region=region,
+            shape=shape,
+            variant=variant,
+            cause_loss=chosen == "drill",
+            camunda_version=camunda_version,
         )
         if repo is not None:
             params = replace(params, repository=repo)

@@ -7,7 +7,7 @@ kind) or only verify one that has happened (kube). Nothing above this module kno
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,18 +16,22 @@ import httpx
 from drill.kind.loss import LOSS_MODES
 from drill.platform.base import Platform, PublicRouter
 from drill.platform.commands import CommandRunner
-from drill.procedure.params import ParameterError, Repository, Shape, Timeouts
+from drill.procedure.params import DEFAULT_SHAPE, ParameterError, Repository, Shape, Timeouts
 
 TARGETS = ("sim", "kind", "kube")
 KIND_CONTEXTS = ("kind-c8-region0", "kind-c8-region1")
 DEFAULT_NAMESPACES = ("camunda-region0", "camunda-region1")
-# The simulator at time scale 0 finishes any work at the next observation: a healthy drill never waits, a broken
-# one fails within these bounds rather than a real cluster's.
 if TYPE_CHECKING:
     from drill.kind.plan import KindUpOptions
     from drill.kind.topology import KindRegion
+    from drill.sim.model.deployment import SimSettings
 
-SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0.2, snapshot=30, readiness=10, health=10, reroute=10)
+# The simulator at time scale 0 finishes any work at the next observation: a healthy drill never waits, a broken
+# one fails within these bounds rather than a real cluster's. An instance that can be exported is exported at the
+# next observation too, so two observations 50 ms apart show a stalled exporter as surely as a 5 s window does.
+SIM_TIMEOUTS = Timeouts(
+    change=10, export_visible=5, quiet_window=0.05, snapshot=30, readiness=10, health=10, reroute=10
+)
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,11 @@ class OpenTarget:
             close()
 
 
-def open_target(options: TargetOptions) -> OpenTarget:
+def open_target(options: TargetOptions, shape: Shape = DEFAULT_SHAPE) -> OpenTarget:
+    """`shape`: the deployment's; the simulator this starts is installed with it (other targets already are)."""
     auth = httpx.BasicAuth(options.gateway_user, options.gateway_password)
     if options.target == "sim":
-        return _open_sim(options, auth)
+        return _open_sim(options, auth, shape)
     if options.target == "kind":
         return _open_kind(options, auth)
     from drill.platform.kube import KubePlatform  # the kubernetes client loads only for cluster targets
@@ -187,22 +192,29 @@ def _open_kind(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
     )
 
 
-def _open_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
+def sim_settings(options: TargetOptions, shape: Shape) -> SimSettings:
+    """The deployment an embedded simulator is started with: the target's names and credentials, its shape."""
     from drill.sim.model.deployment import SimSettings
+
+    return SimSettings(
+        cluster_size=shape.cluster_size,
+        partitions=shape.partitions,
+        replication_factor=shape.replication_factor,
+        time_scale=options.time_scale,
+        release_name=options.release_name,
+        namespaces=options.namespaces,
+        username=options.gateway_user,
+        password=options.gateway_password,
+        legacy_exporters=options.legacy_exporters,
+    )
+
+
+def _open_sim(options: TargetOptions, auth: httpx.Auth, shape: Shape) -> OpenTarget:
     from drill.sim.runtime import SimRuntime
 
     if options.endpoints_file is not None:
         return _open_running_sim(options, auth)
-    runtime = SimRuntime(
-        SimSettings(
-            time_scale=options.time_scale,
-            release_name=options.release_name,
-            namespaces=options.namespaces,
-            username=options.gateway_user,
-            password=options.gateway_password,
-            legacy_exporters=options.legacy_exporters,
-        )
-    )
+    runtime = SimRuntime(sim_settings(options, shape))
     timeouts = SIM_TIMEOUTS if options.time_scale == 0 else Timeouts()
     return sim_target(
         runtime.endpoints(), timeouts=timeouts, auth=auth, closers=[runtime.close], contexts=options.contexts
@@ -264,18 +276,64 @@ def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         defaults = SimSettings()
         token_url = f"{str(endpoints['identity']).rstrip('/')}/oauth/token"
         auth = OidcClientCredentials(token_url, defaults.oidc_client_id, defaults.oidc_client_secret)
-    timeouts = SIM_TIMEOUTS if _served_time_scale(str(endpoints["control"])) == 0 else Timeouts()
+    time_scale = _served_settings(str(endpoints["control"])).get("timeScale")
+    timeouts = SIM_TIMEOUTS if time_scale == 0 else Timeouts()
     return sim_target(endpoints, timeouts=timeouts, auth=auth, contexts=options.contexts)
 
 
-def _served_time_scale(control: str) -> float | None:
-    """The running simulator's time scale (its /state says), or None when it does not say."""
+def _served_settings(control: str) -> dict[str, Any]:
+    """The running simulator's settings as its /state shows them (time scale, shape); empty when it does not say."""
     try:
-        response = httpx.get(f"{control.rstrip('/')}/state", timeout=10.0)
-        value = response.json()["settings"]["timeScale"]
+        settings = httpx.get(f"{control.rstrip('/')}/state", timeout=10.0).json()["settings"]
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return None
-    return float(value) if isinstance(value, int | float) else None
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def drill_shape(options: TargetOptions, given: Mapping[str, int | None]) -> Shape:
+    """The shape the drill must find and restore, from where the target's truth is.
+
+    The embedded simulator is started with the shape given (numbers not given are the procedure's 8/8/4); a
+    running simulator has its own (its /state says), kind its profile's values, kube its --values (each number
+    given overriding) or 8/8/4. Numbers given for a deployment that already has its shape must agree with it:
+    a drill expecting 8 brokers of a cluster of 4 would fail its first check for a reason that is not the
+    cluster's."""
+    if (options.target == "sim" and options.endpoints_file is None) or options.target == "kube":
+        return configured_shape(options.values_files, given)
+    chosen = {name: value for name, value in given.items() if value is not None}
+    installed = _installed_shape(options)
+    differing = {name: value for name, value in chosen.items() if getattr(installed, name) != value}
+    if differing:
+        where = "the kind profile " + options.profile if options.target == "kind" else "the running simulator"
+        named = ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in differing.items())
+        raise ParameterError(
+            f"{named}: {where} is installed with clusterSize {installed.cluster_size}, partitions "
+            f"{installed.partitions}, replicationFactor {installed.replication_factor}; expected the numbers given "
+            "to agree with it (or leave them out)"
+        )
+    return installed
+
+
+def configured_shape(values_files: Sequence[Path], given: Mapping[str, int | None]) -> Shape:
+    """The values files' shape (or the procedure's 8/8/4), each number given overriding its own."""
+    base = values_shape(values_files) if values_files else DEFAULT_SHAPE
+    return replace(base, **{name: value for name, value in given.items() if value is not None})
+
+
+def _installed_shape(options: TargetOptions) -> Shape:
+    if options.target == "kind":
+        from drill.kind.plan import values_files
+        from drill.kind.topology import REGIONS
+
+        return values_shape(values_files(kind_up_options(options), REGIONS[0]))
+    from drill.endpoints_file import read_endpoints
+
+    assert options.endpoints_file is not None
+    served = _served_settings(str(read_endpoints(options.endpoints_file)["control"]))
+    try:
+        return Shape(int(served["clusterSize"]), int(served["partitions"]), int(served["replicationFactor"]))
+    except (KeyError, TypeError, ValueError):
+        return DEFAULT_SHAPE  # an older simulator that does not say: it was started with the defaults
 
 
 def values_shape(paths: Sequence[Path]) -> Shape:

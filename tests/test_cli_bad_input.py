@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from drill import launch
 from drill.cli import main
 from drill.endpoints_file import read_endpoints, verify_endpoints
+from drill.procedure.params import Shape
 from drill.sim.runtime import SimRuntime
 
 C8_DRILL = Path(sys.executable).parent / "c8-drill"
@@ -197,6 +198,24 @@ CASES: list[Case] = [
             "--values", e.file("a.yaml", VALUES), "--values", e.file("b.yaml", "orchestration:\n  clusterSize: 7\n")
         ),
         ("values files ", "a.yaml, ", "b.yaml: Expected an even clusterSize", "got 7"),
+    ),
+    # the deployment's shape
+    ("cluster-size-odd", lambda e: e.run("--cluster-size", "7"), ("Expected an even clusterSize", "got 7")),
+    (
+        "replication-above-cluster",
+        lambda e: e.run("--cluster-size", "4", "--replication-factor", "6"),
+        ("Expected replicationFactor between 1 and clusterSize 4", "got 6"),
+    ),
+    ("partitions-0", lambda e: e.run("--partitions", "0"), ("'--partitions'", "0")),
+    (
+        "shape-against-kind-profile",
+        lambda e: e.run("--target", "kind", "--plan", "--cluster-size", "8"),
+        ("--cluster-size 8: the kind profile small is installed with clusterSize 4, partitions 2",),
+    ),
+    (
+        "shape-against-running-simulator",
+        lambda e: e.run("--endpoints", e.endpoints(), "--partitions", "3"),
+        ("--partitions 3: the running simulator is installed with clusterSize 8, partitions 8",),
     ),
     # the endpoints file of a running simulator
     (
@@ -392,6 +411,24 @@ def test_good_input_reaches_the_drill(env: Env, spies: Spies) -> None:
     assert sim_request.endpoints_file == Path(endpoints)
     argv = sim_request.pytest_argv(Path("features"))
     assert argv[argv.index("--endpoints") + 1] == endpoints
+    # the shape: kube's from its values files merged (the region file lowers replicationFactor), the running
+    # simulator's from itself
+    assert kube_request.shape == Shape(8, 8, 2) and sim_request.shape == Shape(8, 8, 4)
+    assert argv[argv.index("--cluster-size") :][:6] == [
+        "--cluster-size", "8", "--partitions", "8", "--replication-factor", "4"
+    ]  # fmt: skip
+
+
+def test_the_shape_given_is_the_shape_the_drill_expects(env: Env, spies: Spies) -> None:
+    """Each number given overrides its own: on the embedded simulator (started with it) and over kube's values."""
+    result = CliRunner().invoke(main, env.run("--cluster-size", "64", "--partitions", "128"))
+    assert result.exit_code == 0, result.output
+    kube = env.with_kubeconfig().kube("--values", env.file("v.yaml", VALUES), "--replication-factor", "2")
+    result = CliRunner().invoke(main, kube)
+    assert result.exit_code == 0, result.output
+    sim_request, kube_request = spies.launched
+    assert sim_request.shape == Shape(64, 128, 4)
+    assert kube_request.shape == Shape(8, 8, 2)
 
 
 def test_an_endpoints_file_that_tells_the_truth_verifies(env: Env) -> None:

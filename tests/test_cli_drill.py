@@ -60,6 +60,20 @@ def test_run_passes_on_the_simulator_and_writes_every_report(
         assert (report_dir / "allure-report" / "index.html").is_file(), done.stdout + done.stderr
 
 
+def test_run_starts_the_simulator_with_the_shape_given_and_drills_it(tmp_path: Path) -> None:
+    """clusterSize 4 with 2 partitions (the small kind profile's shape): the drill expects it, removes exactly
+    region 0's two brokers and adds them back."""
+    report_dir = tmp_path / "reports"
+    argv = ["run", "--lost-region", "0", "--cluster-size", "4", "--partitions", "2", "--report-dir", str(report_dir)]
+    done = subprocess.run([sys.executable, "-m", "drill.cli", *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = [json.loads(line) for line in (report_dir / "lost-region-0" / "journal.jsonl").read_text().splitlines()]
+    start = next(r for r in records if r["kind"] == "drill_start")
+    assert start["shape"] == {"clusterSize": 4, "partitions": 2, "replicationFactor": 4}
+    patches = [r for r in records if r["kind"] == "http" and r["method"] == "PATCH" and "/cluster" in r["url"]]
+    assert [json.loads(r["request_body"])["brokers"] for r in patches] == [{"remove": [0, 2]}, {"add": [0, 2]}]
+
+
 def test_progress_shows_every_stage_as_the_journal_records_it(
     drill_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:

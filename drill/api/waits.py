@@ -20,6 +20,17 @@ from drill.api.errors import ApiError, WaitTimeout
 
 T = TypeVar("T")
 
+# A wait notices what it waits for within max(DETECTION_FLOOR_S, DETECTION_SHARE x time waited so far) plus one
+# probe: a change that completes after 3 s is seen within ~0.25 s, one that takes 10 minutes within a minute, and
+# a long wait still polls gently. The issue's bound is 250 ms or 10 %; these leave room for the probe itself.
+DETECTION_FLOOR_S = 0.2
+DETECTION_SHARE = 0.08
+
+
+def next_poll_delay(backoff_delay: float, waited: float) -> float:
+    """The backoff's delay, shortened so that a completion is noticed within the detection bound."""
+    return min(backoff_delay, max(DETECTION_FLOOR_S, DETECTION_SHARE * waited))
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -60,7 +71,8 @@ def wait_until(
     describe: Callable[[], str] | None = None,
     expected: str | None = None,
 ) -> Waited[T]:
-    """Call `probe` until it returns something other than None, within `timeout` seconds in total.
+    """Call `probe` until it returns something other than None, within `timeout` seconds in total, polling
+    often enough to notice the result within the detection bound (`next_poll_delay`).
 
     A transient ApiError from the probe counts as "not yet" (and is reported if it was the last observation);
     any other error propagates at once. On timeout raises WaitTimeout(call=what, seen=`describe()` or the last
@@ -95,4 +107,4 @@ def wait_until(
                 attempts=attempts,
                 elapsed=now - start,
             ) from last_error
-        sleep(min(next(delays), remaining))
+        sleep(min(next_poll_delay(next(delays), now - start), remaining))

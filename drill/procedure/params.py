@@ -101,6 +101,9 @@ class Shape:
         return cls(numbers["clusterSize"], numbers["partitionCount"], numbers["replicationFactor"])
 
 
+DEFAULT_SHAPE = Shape(8, 8, 4)  # the procedure's own sample deployment
+
+
 @dataclass(frozen=True)
 class Repository:
     """The Elasticsearch snapshot repository both regions share (S3 in the procedure, fs on kind)."""
@@ -141,7 +144,7 @@ class Timeouts:
 @dataclass(frozen=True)
 class DrillParams:
     lost_region: int
-    shape: Shape = field(default_factory=lambda: Shape(8, 8, 4))
+    shape: Shape = field(default_factory=lambda: DEFAULT_SHAPE)
     variant: str = "seed"
     # Which exporter families the steps act on; independent of `variant` (the step order).
     camunda_version: str = "8.8"

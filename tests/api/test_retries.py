@@ -538,10 +538,11 @@ def test_a_409_waits_until_the_pending_change_ended_and_sends_once_more(fake: Fa
     assert (plan.change_id, plan.adopted) == (8, False)
     assert len(writes(server)) == 2
     assert json.loads(writes(server)[1].content) == {"initializeFrom": "camundaregion0"}
-    assert fake.sleeps == [0.2, 0.4]  # polled with the policy's backoff
+    # polled with the policy's backoff (0.2 s, 0.4 s), the second delay shortened to the detection bound
+    assert fake.sleeps == [0.2, 0.2]
     [event] = events
     assert event.reason == "conflict: HTTP 409, waited until change 7 ended"
-    assert event.delay_s == pytest.approx(0.6)
+    assert event.delay_s == pytest.approx(0.4)
 
 
 def test_a_409_whose_change_stays_pending_fails_naming_it(fake: FakeTime) -> None:

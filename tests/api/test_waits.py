@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.fake_time import FakeTime
 
 from drill.api import (
@@ -25,6 +27,7 @@ from drill.api import (
     wait_until,
 )
 from drill.api.models import Operation
+from drill.api.waits import DETECTION_FLOOR_S, DETECTION_SHARE
 
 
 def test_backoff_grows_by_its_factor_up_to_its_cap() -> None:
@@ -64,8 +67,30 @@ def test_the_wait_succeeds_on_a_later_attempt_and_counts_attempts() -> None:
         clock=time.clock,
     )
 
-    assert (waited.value, waited.attempts, waited.elapsed) == ("ready", 3, 3.0)
-    assert time.sleeps == [1.0, 2.0]
+    # the backoff asks for 1 s then 2 s; the detection bound shortens both to 0.2 s (see next_poll_delay)
+    assert (waited.value, waited.attempts, waited.elapsed) == ("ready", 3, pytest.approx(0.4))
+    assert time.sleeps == [0.2, 0.2]
+
+
+def test_a_long_wait_polls_as_its_backoff_says_once_the_bound_allows_it() -> None:
+    time = FakeTime()
+    answers = iter([None, None, None, "ready"])
+
+    waited = wait_until(
+        lambda: next(answers) if time.now > 200 else None,
+        what="x",
+        timeout=1000.0,
+        backoff=Backoff(0.05, 2.0, 10.0),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+
+    assert waited.value == "ready"
+    assert max(time.sleeps) == 10.0  # the cap, once 8 % of the time waited exceeds it
+    assert all(
+        delay <= max(DETECTION_FLOOR_S, DETECTION_SHARE * waited_so_far) + 1e-9
+        for delay, waited_so_far in zip(time.sleeps, itertools.accumulate([0.0, *time.sleeps]), strict=False)
+    )
 
 
 def test_a_wait_never_sleeps_past_its_deadline_and_probes_at_the_deadline() -> None:
@@ -86,13 +111,14 @@ def test_a_wait_never_sleeps_past_its_deadline_and_probes_at_the_deadline() -> N
             describe=lambda: "3 of 4 pods ready",
         )
 
-    assert time.sleeps == [1.0, 2.0, 4.0, 3.0]
-    assert probes == [0.0, 1.0, 3.0, 7.0, 10.0]
-    assert time.now == 10.0
+    assert max(time.sleeps) <= 0.8  # 8 % of the 10 s waited: the detection bound, below the backoff's 4 s cap
+    assert probes[-1] == time.now == 10.0  # the last probe is at the deadline, never after it
+    assert pytest.approx(sum(time.sleeps)) == 10.0
     error = caught.value
-    assert (error.attempts, error.elapsed, error.transient) == (5, 10.0, True)
+    assert (error.attempts, error.elapsed, error.transient) == (len(probes), 10.0, True)
     assert str(error) == (
-        "pods ready in region 1: expected success within 10 s, got 3 of 4 pods ready (after 5 attempts in 10.0 s)"
+        "pods ready in region 1: expected success within 10 s, got 3 of 4 pods ready "
+        f"(after {len(probes)} attempts in 10.0 s)"
     )
 
 
@@ -116,7 +142,7 @@ def test_a_probe_slower_than_the_deadline_is_not_followed_by_a_sleep() -> None:
     with pytest.raises(WaitTimeout) as caught:
         wait_until(slow, what="x", timeout=10.0, backoff=Backoff(1.0, 1.0, 1.0), sleep=time.sleep, clock=time.clock)
 
-    assert time.sleeps == [1.0]
+    assert time.sleeps == [pytest.approx(0.56)]  # 8 % of the 7 s the first probe took; the second ends too late
     assert caught.value.attempts == 2
 
 
@@ -131,16 +157,16 @@ def test_transient_errors_are_retried_and_the_last_one_reported() -> None:
         wait_until(
             probe,
             what="topology",
-            timeout=1.0,
-            backoff=Backoff(0.5, 1.0, 0.5),
+            timeout=0.4,
+            backoff=Backoff(0.2, 1.0, 0.2),
             sleep=time.sleep,
             clock=time.clock,
             describe=lambda: "never used while the last probe failed",
         )
 
     assert str(caught.value) == (
-        "topology: expected success within 1 s, got last error: GET http://gw/v2/topology #3: expected HTTP 200, "
-        "got ConnectError: refused (after 3 attempts in 1.0 s)"
+        "topology: expected success within 0.4 s, got last error: GET http://gw/v2/topology #3: expected HTTP 200, "
+        "got ConnectError: refused (after 3 attempts in 0.4 s)"
     )
     assert isinstance(caught.value.__cause__, TransportError)
 
@@ -274,13 +300,13 @@ def test_wait_for_change_reports_progress_when_it_times_out() -> None:
     client, _ = polling([cluster_body(last={"id": 2, "status": "COMPLETED"}, pending=pending_body(3, 5, 3))])
 
     with pytest.raises(WaitTimeout) as caught:
-        client.wait_for_change(3, timeout=2.0, backoff=Backoff(0.5, 1.0, 0.5), sleep=time.sleep, clock=time.clock)
+        client.wait_for_change(3, timeout=0.8, backoff=Backoff(0.2, 1.0, 0.2), sleep=time.sleep, clock=time.clock)
 
     assert str(caught.value) == (
-        "change 3 at http://gw:9600/actuator/cluster: expected the change to end within 2 s, "
-        "got change 3 still pending: 5 of 8 operations completed (after 5 attempts in 2.0 s)"
+        "change 3 at http://gw:9600/actuator/cluster: expected the change to end within 0.8 s, "
+        "got change 3 still pending: 5 of 8 operations completed (after 5 attempts in 0.8 s)"
     )
-    assert sum(time.sleeps) == 2.0
+    assert pytest.approx(sum(time.sleeps)) == 0.8
 
 
 def test_wait_for_change_says_when_the_change_is_not_visible_yet() -> None:
@@ -335,3 +361,31 @@ def test_pending_progress_counts_completed_and_pending_operations() -> None:
     op = Operation("PARTITION_JOIN", broker_id=1, partition_id=2, priority=3)
 
     assert PendingChange(4, "IN_PROGRESS", (op,), (op, op)).progress() == "1 of 3 operations completed"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    done_at=st.floats(min_value=0.0, max_value=900.0),
+    probe_cost=st.floats(min_value=0.001, max_value=0.02),
+    backoff=st.builds(
+        Backoff,
+        first=st.floats(min_value=0.05, max_value=5.0),
+        factor=st.floats(min_value=1.0, max_value=4.0),
+        cap=st.floats(min_value=0.05, max_value=60.0),
+    ),
+)
+def test_whatever_the_backoff_a_completion_is_noticed_within_250_ms_or_10_percent(
+    done_at: float, probe_cost: float, backoff: Backoff
+) -> None:
+    """Issue 8's detection bound, for any backoff a caller passes: the first probe that starts after the awaited
+    thing happened ends within max(250 ms, 10 % of the time it took), with probes of up to 20 ms each."""
+    time = FakeTime()
+
+    def probe() -> float | None:
+        started = time.now
+        time.now += probe_cost
+        return time.now if started >= done_at else None
+
+    waited = wait_until(probe, what="x", timeout=1000.0, backoff=backoff, sleep=time.sleep, clock=time.clock)
+
+    assert waited.value - done_at <= max(0.25, 0.1 * done_at)

@@ -12,10 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from drill.evidence.journal import read_journal, verify_chain
 from tests.test_cli_sim_up import CLI_ENV, REPO_ROOT, SIM_UP, wait_for_file
 
 RUN = [sys.executable, "-m", "drill.cli", "run", "--lost-region", "1"]
+SLOW_CLUSTER_READS = {
+    "kind": "delay", "service": "management", "region": 0, "method": "GET", "path": "/actuator/cluster", "seconds": 1.0
+}  # fmt: skip
 
 
 def _force_removal_sent(journal: Path) -> bool:
@@ -39,6 +44,10 @@ def test_a_killed_run_resumed_from_its_journal_passes_in_one_chain(tmp_path: Pat
     )
     try:
         wait_for_file(endpoints, sim)  # type: ignore[arg-type]
+        control = json.loads(endpoints.read_text())["control"]
+        # The drill is fast: every look at the surviving region's cluster takes a second, so the kill below lands
+        # while failover-1 waits for its removal, however loaded the machine is. Cleared before the resume.
+        httpx.post(f"{control}/faults", json=SLOW_CLUSTER_READS, timeout=10).raise_for_status()
         first = subprocess.Popen(
             [*RUN, "--endpoints", str(endpoints), "--report-dir", str(reports)],
             stdout=subprocess.DEVNULL,
@@ -61,6 +70,7 @@ def test_a_killed_run_resumed_from_its_journal_passes_in_one_chain(tmp_path: Pat
             time.sleep(0.05)
         end = [r for r in read_journal(journal) if r["kind"] == "drill_end"][-1]
         assert end["verdict"] == "failed"  # interrupted in failover-1, not run on to the end
+        httpx.delete(f"{control}/faults", timeout=10).raise_for_status()
 
         resumed = subprocess.run(
             [*RUN, "--endpoints", str(endpoints), "--resume", str(journal)],

@@ -60,6 +60,17 @@ class ClusterConfig:
         ]
         return sorted(found, key=lambda item: (-item[1].priority, item[0]))
 
+    def replica_map(self) -> dict[int, list[tuple[int, PartitionState]]]:
+        """`replicas` of every partition at once, in one pass over the members: what a pass over all partitions
+        uses, since asking partition by partition scans every member each time (brokers x partitions)."""
+        found: dict[int, list[tuple[int, PartitionState]]] = {}
+        for member in self.members.values():
+            for partition, state in member.partitions.items():
+                found.setdefault(partition, []).append((member.id, state))
+        for replicas in found.values():
+            replicas.sort(key=lambda item: (-item[1].priority, item[0]))
+        return found
+
     def replica_ids(self, partition: int) -> list[int]:
         return [broker for broker, _ in self.replicas(partition)]
 
