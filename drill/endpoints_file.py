@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from drill.api.transport import http_client
 from drill.procedure.params import ParameterError
 
 REGION_KEYS = ("region0", "region1")
@@ -92,7 +93,7 @@ def verify_endpoints(
     name = str(path)
     endpoints = read_endpoints(path)
     control = _clean(endpoints["control"])
-    with httpx.Client(timeout=timeout, transport=transport) as client:
+    with http_client(timeout=timeout, transport=transport) as client:
         served = _served_endpoints(client, name, control, timeout)
         difference = first_difference(endpoints, served)
         if difference is not None:

@@ -16,6 +16,7 @@ import httpx
 
 from drill.api.errors import ApiError, HttpStatusError, ProtocolError, ShapeError, TransportError, excerpt
 from drill.api.retry import OnRetry, RetryPolicy, retrying
+from drill.api.transport import http_client
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0
@@ -91,7 +92,7 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
     ) -> None:
-        self.http = httpx.Client(base_url=base_url, auth=auth, transport=transport, timeout=timeout)
+        self.http = http_client(base_url=base_url, auth=auth, transport=transport, timeout=timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.on_retry = on_retry
 

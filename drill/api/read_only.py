@@ -19,6 +19,7 @@ from collections.abc import Callable
 import httpx
 
 from drill.api.errors import ApiError
+from drill.api.transport import http_transport
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 # POSTs that only read, in one place. Elasticsearch takes a query body on search, count and multi-get; the
@@ -75,11 +76,11 @@ def _is_token_request(request: httpx.Request) -> bool:
 class ReadOnlyTransport(httpx.BaseTransport):
     """Forwards reads to the transport `inner` makes; raises WriteRefused for anything else, sending nothing."""
 
-    def __init__(self, inner: TransportFactory = httpx.HTTPTransport) -> None:
+    def __init__(self, inner: TransportFactory = http_transport) -> None:
         self._inner = inner()
 
     @classmethod
-    def factory(cls, inner: TransportFactory = httpx.HTTPTransport) -> TransportFactory:
+    def factory(cls, inner: TransportFactory = http_transport) -> TransportFactory:
         """A transport factory (what ClientOptions takes) whose every transport is read-only."""
         return lambda: cls(inner)
 

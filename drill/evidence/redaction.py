@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import threading
@@ -42,6 +43,7 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+@functools.lru_cache(maxsize=4096)  # a journal asks about the same few hundred keys tens of thousands of times
 def is_sensitive_key(name: str) -> bool:
     """True for names of secrets in any spelling: `client_secret`, `clientSecret`, `X_PASSWORD`, `x-api-key`.
 
@@ -138,16 +140,22 @@ def _sub_yaml(m: re.Match[str]) -> str:
     return f"{indent}{key}{colon}{mask_value(key, value)}{line_rest[len(value) :]}"
 
 
-_TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (_AUTH_TEXT, _sub_auth),
-    (_BEARER, rf"\g<1>{MASK}"),
-    (_BASIC, _sub_basic),
-    (_USERINFO, rf"\g<1>:{MASK}@"),
-    (_CURL_USER, rf"\g<1>\g<2>\g<3>\g<4>:{MASK}"),
-    (_QUOTED_PAIR, _sub_quoted_pair),
-    (_PAIR, _sub_pair),
-    (_YAML_LINE, _sub_yaml),
+# Each rule with what any match of it must contain (in the text, and in the text lowered): most strings of a
+# journal (ids, states, URLs, JSON without a secret-shaped pair) contain none of it, and a substring test is
+# far cheaper than a regex scan. Replacements only add `***`, so what a later rule needs is never created.
+_TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], Callable[[str, str], bool]], ...] = (
+    (_AUTH_TEXT, _sub_auth, lambda text, low: "authorization" in low),
+    (_BEARER, rf"\g<1>{MASK}", lambda text, low: "bearer" in low),
+    (_BASIC, _sub_basic, lambda text, low: "basic" in low),
+    (_USERINFO, rf"\g<1>:{MASK}@", lambda text, low: "://" in text and "@" in text),
+    (_CURL_USER, rf"\g<1>\g<2>\g<3>\g<4>:{MASK}", lambda text, low: "-u" in text),
+    (_QUOTED_PAIR, _sub_quoted_pair, lambda text, low: ":" in text and ('"' in text or "'" in text)),
+    (_PAIR, _sub_pair, lambda text, low: "=" in text),
+    (_YAML_LINE, _sub_yaml, lambda text, low: ":" in text),
 )
+# Short strings repeat (keys, states, ids): their redaction is remembered until a secret literal is added.
+_CACHED_TEXT_LENGTH = 256
+_CACHE_ENTRIES = 8192
 
 
 class Redactor:
@@ -157,6 +165,8 @@ class Redactor:
         self._lock = threading.Lock()
         self._literals: set[str] = set()
         self._literal_re: re.Pattern[str] | None = None
+        self._cache: dict[str, str] = {}
+        self._generation = 0  # grows with every secret added
         for secret in secrets:
             self.add_secret(secret)
 
@@ -173,6 +183,8 @@ class Redactor:
             self._literals |= forms
             ordered = sorted(self._literals, key=lambda s: (-len(s), s))
             self._literal_re = re.compile("|".join(re.escape(s) for s in ordered))
+            self._cache = {}  # a string redacted before may hold the new secret
+            self._generation += 1
 
     def redact(self, value: Any) -> Any:
         """A redacted copy of a JSON-like value (dicts, lists, tuples, strings; other leaves are kept)."""
@@ -180,10 +192,21 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """Apply the free-text rules and the registered literals to one string."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        original, generation = text, self._generation
         text = self._strip_literals(text)
-        for pattern, replacement in _TEXT_RULES:
-            text = pattern.sub(replacement, text)
-        return self._strip_literals(text)
+        low = text.lower()
+        for pattern, replacement, applies in _TEXT_RULES:
+            if applies(text, low):
+                text = pattern.sub(replacement, text)
+        text = self._strip_literals(text)
+        if len(original) <= _CACHED_TEXT_LENGTH and len(self._cache) < _CACHE_ENTRIES:
+            with self._lock:  # not if a secret was added meanwhile: this result may not mask it
+                if generation == self._generation:
+                    self._cache[original] = text
+        return text
 
     def redact_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """A copy of an HTTP header mapping with credential-bearing headers masked."""
@@ -203,7 +226,7 @@ class Redactor:
     def _walk(self, value: Any, *, headers: bool) -> Any:
         if isinstance(value, str):
             return self.redact_text(value)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict | Mapping):  # dict first: its check is fast, the ABC's is not
             return self._walk_dict(value, headers=headers)
         if isinstance(value, list | tuple):
             return self._walk_list(value, headers=headers)

@@ -30,11 +30,11 @@ from drill.kind.docker import (
     inspect_container,
     stop_argv,
 )
+from drill.kind.modes import LOSS_MODES
 from drill.platform.base import PlatformError, RegionUnreachable
 from drill.platform.helm_values import duration_seconds, helm_argv
 from drill.platform.kube import HELM_GRACE_SECONDS, UNREACHABLE_OUTPUT, KubePlatform
 
-LOSS_MODES = ("uninstall", "stop-nodes", "partition")
 NETWORK = "kind"
 STOP_GRACE_SECONDS = 10
 DOCKER_TIMEOUT_SECONDS = 60.0

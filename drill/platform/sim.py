@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from drill.api.errors import excerpt
+from drill.api.transport import http_client
 from drill.platform.base import (
     HelmRequest,
     HelmResult,
@@ -51,7 +52,7 @@ class SimPlatform:
             raise PlatformError(self.description, "read endpoints", f"'region{region}' and 'control'", seen)
         self._urls = ServiceUrls(str(urls["gateway"]), str(urls["management"]), str(urls["elasticsearch"]))
         self._base = control.rstrip("/")
-        self.client = httpx.Client(base_url=self._base, transport=transport, timeout=timeout)
+        self.client = http_client(base_url=self._base, transport=transport, timeout=timeout)
         try:
             info = self._object("read region", "GET", f"/regions/{region}")
         except PlatformError:
@@ -236,7 +237,7 @@ class SimRouter:
             raise PlatformError(self.description, "read endpoints", "'public' and 'control' URLs", seen)
         self.public_url = public
         self.description = f"sim public endpoint {public}"
-        self.client = httpx.Client(base_url=control.rstrip("/"), transport=transport, timeout=10.0)
+        self.client = http_client(base_url=control.rstrip("/"), transport=transport, timeout=10.0)
 
     def route_to(self, region: int) -> None:
         _control(

@@ -16,6 +16,7 @@ from drill.api.elasticsearch import ElasticsearchClient
 from drill.api.gateway import GatewayClient
 from drill.api.management import ManagementClient
 from drill.api.retry import RetryEvent, RetryPolicy
+from drill.api.transport import http_transport
 from drill.evidence.http import JournalTransport
 from drill.evidence.journal import Journal
 from drill.platform.base import Platform, PublicRouter, ServiceUrls
@@ -32,7 +33,7 @@ class ClientOptions:
 
     gateway_auth: httpx.Auth | None = None
     timeout: float = 30.0
-    transport: TransportFactory = httpx.HTTPTransport
+    transport: TransportFactory = http_transport
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from drill.api.retry import RetryPolicy
+from drill.api.transport import http_client
 from drill.drill_session import DrillSession, DrillSettings
 from drill.evidence.journal import read_journal
 from drill.procedure.context import ClientOptions
@@ -62,7 +63,7 @@ class SimArmory:
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.endpoints["control"], timeout=5.0)
+        self.client = http_client(base_url=self.endpoints["control"], timeout=5.0)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = self.client.request(method, path, json=body)

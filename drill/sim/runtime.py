@@ -82,14 +82,16 @@ class SimRuntime:
                 gateways[region] = apps["gateway"]
                 for service, app in apps.items():
                     host, port = layout.address(service, region)
-                    self.host.add(self.name(service, region), app, host, port)
+                    self.host.add(self.name(service, region), app, host, port, start=False)
             host, port = layout.address("control", None)
-            self.host.add("control", create_control_app(self.gate, self.reconcile, self.endpoints), host, port)
+            control = create_control_app(self.gate, self.reconcile, self.endpoints)
+            self.host.add("control", control, host, port, start=False)
             host, port = layout.address("public", None)
-            self.host.add("public", create_public_app(self.gate, gateways), host, port)
+            self.host.add("public", create_public_app(self.gate, gateways), host, port, start=False)
             if settings.auth == "oidc":  # only an OIDC deployment has an identity provider to talk to
                 host, port = layout.address("identity", None)
-                self.host.add("identity", create_identity_app(self.gate, self.tokens), host, port)
+                self.host.add("identity", create_identity_app(self.gate, self.tokens), host, port, start=False)
+            self.host.start(*self.host.bindings)
         except BaseException:
             self.host.close()
             raise

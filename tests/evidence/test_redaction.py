@@ -219,3 +219,16 @@ def test_nothing_planted_reaches_the_file(tmp_path: Path) -> None:
     text = path.read_text("utf-8")
     assert SECRET not in text
     assert text.count("***") == 10
+
+
+def test_a_secret_added_later_is_masked_in_text_redacted_before() -> None:
+    """Redacted short strings are remembered; adding a secret must forget them, or the new secret would pass."""
+    redactor = Redactor()
+    text = "login as drill-operator-7 done"
+    assert redactor.redact_text(text) == text
+    assert redactor.redact({"message": text}) == {"message": text}
+
+    redactor.add_secret("drill-operator-7")
+
+    assert redactor.redact_text(text) == "login as *** done"
+    assert redactor.redact({"message": text}) == {"message": "login as *** done"}
