@@ -5,9 +5,13 @@ the line before it (`prev`) and a gap-free `seq`; `verify_chain` recomputes both
 reordering any line except the last breaks the chain; to protect the last line too, keep `last_hash`
 (returned by `verify_chain`, also `Journal.last_hash`) somewhere the journal's writer cannot change.
 
-Each record is written, flushed and (by default) fsynced before `append` returns, so a crash loses at most
-the record being written; a torn last line is reported as truncated. Redaction runs inside `append`, so no
-writer can forget it, and long strings are trimmed after redaction, so a cut never exposes part of a secret.
+Each record is written and flushed before `append` returns, and (by default) every record that a resumed drill
+could not redo is fsynced first: what was changed, a stage's end, the drill's end. Observations (a GET and its
+answer, a check's verdict) are fsynced with the next such record, since a resume judges the live state again
+anyway; on a slow disk an fsync per observation made the drill's bookkeeping slower than the drill. A crash
+therefore loses at most the observations since the last change; a torn last line is reported as truncated.
+Redaction runs inside `append`, so no writer can forget it, and long strings are trimmed after redaction, so a
+cut never exposes part of a secret.
 """
 
 from __future__ import annotations
@@ -197,7 +201,12 @@ class Journal:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._handle.close()
+                try:
+                    if self.durable:  # the last observations, if no record that matters followed them
+                        self._handle.flush()
+                        os.fsync(self._handle.fileno())
+                finally:
+                    self._handle.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -335,7 +344,7 @@ class Journal:
             self._prev = hashlib.sha256(line).hexdigest()
             self._seq += 1
             self._end = self._handle.tell()
-            if self.durable:
+            if self.durable and not _is_observation(record):
                 try:
                     os.fsync(self._handle.fileno())
                 except OSError as exc:
@@ -447,3 +456,12 @@ def _check_header(path: Path, record: Mapping[str, Any]) -> None:
         raise _not_ours(path, f"line 1 has kind {record.get('kind')!r}, expected 'journal'")
     if record.get("format") != FORMAT:
         raise _not_ours(path, f"line 1 has format {record.get('format')!r}, expected {FORMAT!r}")
+
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _is_observation(record: Mapping[str, Any]) -> bool:
+    """A record a resumed drill would make again by looking: a check, or a read-only HTTP exchange."""
+    kind = record.get("kind")
+    return kind == "check" or (kind == "http" and str(record.get("method", "")).upper() in READ_METHODS)

@@ -122,12 +122,26 @@ def test_naive_clock_is_refused(tmp_path: Path) -> None:
         Journal.create(tmp_path / "j.jsonl", wall=lambda: datetime(2026, 1, 1), durable=False)
 
 
-def test_durable_writes_fsync_each_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    synced: list[int] = []
-    monkeypatch.setattr("drill.evidence.journal.os.fsync", synced.append)
-    with Journal.create(tmp_path / "j.jsonl", wall=ticking_wall()) as journal:
-        journal.note("a")
-    assert len(synced) == 2
+def test_durable_writes_fsync_what_a_resume_cannot_redo_and_observations_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record but a check or a GET/HEAD exchange is on disk when `append` returns; those two ride along
+    with the next record that is, or with the close."""
+    path = tmp_path / "j.jsonl"
+    synced: list[int] = []  # how many lines were on disk at each fsync
+    monkeypatch.setattr(
+        "drill.evidence.journal.os.fsync", lambda fd: synced.append(len(path.read_bytes().splitlines()))
+    )
+    get = {"method": "GET", "url": "http://gw/actuator/cluster", "status": 200}
+    with Journal.create(path, wall=ticking_wall()) as journal:  # header: line 1
+        journal.note("a")  # 2
+        journal.check(step_id="s", phase="current", name="c", expected="x", actual="x", verdict="pass")  # 3
+        journal.http(get)  # 4
+        assert synced == [1, 2]
+        journal.http({**get, "method": "PATCH", "status": 202})  # 5: a change, with lines 3 and 4 before it
+        assert synced == [1, 2, 5]
+        journal.http(get)  # 6
+    assert synced == [1, 2, 5, 6]  # the close
 
 
 def test_a_failed_write_stops_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
