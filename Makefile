@@ -31,6 +31,7 @@ test-docker: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/sim_bench.py
+	$(BIN)/python benchmarks/drill_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from drill import __version__
+from drill.cli_drill import data_volume_options
 from drill.cli_shape import resolve_shape, shape_options
 from drill.procedure.params import ParameterError
 
@@ -153,6 +154,7 @@ def _positive_even(ctx: click.Context, param: click.Parameter, value: int) -> in
     "(drill it with --camunda-version 8.7 or auto).",
 )
 @click.option("--for-seconds", type=click.FloatRange(min=0), default=None, help="Stop after this long (for scripts).")
+@data_volume_options
 def sim_up(
     cluster_size: int,
     partitions: int,
@@ -166,9 +168,14 @@ def sim_up(
     auth: str,
     legacy_exporters: bool,
     for_seconds: float | None,
+    es_data_gb: float,
+    restore_s_per_gib: float,
+    snapshot_s_per_gib: float,
 ) -> None:
     """Serve a healthy dual-region deployment in the foreground until interrupted."""
+    from drill.procedure.params import DataVolume
     from drill.sim.model.deployment import SimSettings
+    from drill.sim.model.elasticsearch import GIB
     from drill.sim.runtime import Layout, SimRuntime
 
     if replication_factor > cluster_size:
@@ -176,6 +183,7 @@ def sim_up(
             f"must be at most --cluster-size ({cluster_size}), got {replication_factor}",
             param_hint="--replication-factor",
         )
+    data = DataVolume(es_data_gb, restore_s_per_gib, snapshot_s_per_gib)  # a bad number is one line, exit 2
     settings = SimSettings(
         cluster_size=cluster_size,
         partitions=partitions,
@@ -186,6 +194,9 @@ def sim_up(
         password=password,
         auth=auth,
         legacy_exporters=legacy_exporters,
+        es_extra_data_bytes=round(data.es_gib * GIB),
+        es_restore_seconds_per_gib=data.restore_s_per_gib,
+        es_snapshot_seconds_per_gib=data.snapshot_s_per_gib,
     )
     started = time.perf_counter()
     try:
@@ -236,6 +247,12 @@ def _print_endpoints(endpoints: dict[str, Any], settings: SimSettings, ready_s: 
         f"replicationFactor {settings.replication_factor}, time scale {settings.time_scale}"
         + (f"; v2 API user {settings.username}" if settings.auth == "basic" else f"; v2 API auth {settings.auth}")
         + ("; legacy exporters elasticsearchregion0/1 enabled (8.7-migrated)" if settings.legacy_exporters else "")
+        + (
+            f"; Elasticsearch {settings.es_extra_data_bytes / 1024**3:g} GiB per region (snapshot "
+            f"{settings.es_snapshot_seconds_per_gib:g} s/GiB, restore {settings.es_restore_seconds_per_gib:g} s/GiB)"
+            if settings.es_extra_data_bytes
+            else ""
+        )
     )
     if path is not None:
         console.print(f"endpoints written to {path}")

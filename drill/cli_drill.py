@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -19,7 +19,14 @@ from rich.table import Table
 
 from drill.cli_shape import given, shape_options
 from drill.evidence.report.measures import Budgets
-from drill.procedure.params import DEFAULT_SHAPE, ParameterError, Shape
+from drill.procedure.params import (
+    DEFAULT_RESTORE_S_PER_GIB,
+    DEFAULT_SHAPE,
+    DEFAULT_SNAPSHOT_S_PER_GIB,
+    DataVolume,
+    ParameterError,
+    Shape,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +34,7 @@ if TYPE_CHECKING:
     from drill.approvals import Approval, ApprovalRequest
     from drill.launch import Finished
 
+F = TypeVar("F", bound="Callable[..., object]")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # a message is one line however long, for logs and grep
 EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
@@ -45,9 +53,17 @@ def progress(region: int, record: dict[str, Any]) -> None:
     prefix = f"[dim]lost {region}[/]"
     if kind == "drill_start":
         console.rule(f"drill: region {region} lost, target {record.get('target')}, variant {record.get('variant')}")
+        forecast = record.get("forecast") or {}
+        if "failover_s" in forecast:  # before anything is measured: what this shape and data volume should take
+            gib = (forecast.get("inputs") or {}).get("es_data_gib")
+            console.print(
+                f"{prefix} forecast for {gib} GiB per region: failover {_seconds(forecast.get('failover_s'))}, "
+                f"failback {_seconds(forecast.get('failback_s'))} (real time; harness and network not counted)",
+                highlight=False,
+            )
     elif kind == "step_start":
         console.print(f"{prefix} [bold]{record.get('step_id')}[/] {record.get('title')} …")
-    elif kind == "wait":
+    elif kind == "wait" and _worth_showing(record):
         what, attempts, elapsed = record.get("what"), record.get("attempts"), record.get("elapsed_s")
         console.print(f"{prefix}   waited {elapsed} s ({attempts} observations): {what}", highlight=False)
     elif kind == "step_end":
@@ -75,17 +91,38 @@ def progress(region: int, record: dict[str, Any]) -> None:
         console.print(f"{prefix} resume starts at [bold]{where}[/]", highlight=False)
 
 
+SHOWN_WAIT_S = 0.5
+
+
+def _worth_showing(wait: dict[str, Any]) -> bool:
+    """A wait that took a while or ended badly: a drill journals dozens that were over at the first look (every
+    marker lookup), and a line for each would bury the ones a person watching wants to see move."""
+    elapsed = wait.get("elapsed_s")
+    slow = not isinstance(elapsed, int | float) or elapsed >= SHOWN_WAIT_S
+    return slow or wait.get("outcome") in ("timed out", "failed", "FAILED", "CANCELLED")
+
+
 def _seconds(value: Any) -> str:
     return "—" if not isinstance(value, int | float) else f"{value:.2f} s"
 
 
+def _forecast_cell(forecast: dict[str, Any] | None) -> str:
+    """The journaled forecast in one cell: failover / failback, and plainly which of them is over its budget."""
+    if not forecast:
+        return "—"
+    over = [name for name in ("failover", "failback") if forecast.get(f"{name}_verdict") == "over budget"]
+    cell = f"{_seconds(forecast.get('failover_s'))} / {_seconds(forecast.get('failback_s'))}"
+    return cell + (f" [yellow]{' and '.join(over)} over budget[/]" if over else "")
+
+
 def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
     table = Table(title="c8-drill: drill summary", title_justify="left")
-    for column in ("lost", "verdict", "steps", "failover RTO / budget", "failback / budget", "RPO lost / budget"):
+    columns = ("lost", "verdict", "steps", "failover RTO / budget", "failback / budget", "RPO lost / budget")
+    for column in (*columns, "forecast failover / failback"):
         table.add_column(column)
     for region, report in sorted(reports.items()):
         if report is None:
-            table.add_row(str(region), "[red]no report[/]", "—", "—", "—", "—")
+            table.add_row(str(region), "[red]no report[/]", "—", "—", "—", "—", "—")
             continue
         steps = report["steps"]
         rto, rpo = report["rto"], report["rpo"]
@@ -99,8 +136,40 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
             f"{_seconds(rto['failback_s'])} / {rto['failback_budget_s']:.0f} s {rto['failback_verdict']}",
             f"{rpo['markers_lost'] if rpo['markers_lost'] is not None else '—'} of {rpo['markers_written']} "
             f"/ {rpo['budget_markers']} {rpo['verdict']}",
+            _forecast_cell(rto.get("forecast")),
         )
     return table
+
+
+def data_volume_options(command: F) -> F:
+    """`--es-data-gb` and the snapshot and restore throughputs: `run` (forecast; sim: started with) and `sim up`."""
+    options = (
+        click.option(
+            "--es-data-gb",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="GiB of data in each region's Elasticsearch: what failback-4 snapshots and restores (the RTO "
+            "forecast is made for it; an embedded simulator is started with it).",
+        ),
+        click.option(
+            "--restore-s-per-gib",
+            type=float,
+            default=DEFAULT_RESTORE_S_PER_GIB,
+            show_default=True,
+            help="Elasticsearch restore seconds per GiB (Camunda's published figure by default).",
+        ),
+        click.option(
+            "--snapshot-s-per-gib",
+            type=float,
+            default=DEFAULT_SNAPSHOT_S_PER_GIB,
+            show_default=True,
+            help="Elasticsearch snapshot seconds per GiB (the simulator's figure by default).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command("run")
@@ -185,6 +254,7 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
 @click.option("--reroute-command", default=None, help="Moves public traffic to the surviving region (run by sh -c).")
 @click.option("--public-endpoint", default=None, help="The public URL probed after rerouting (sim: its own).")
 @shape_options
+@data_volume_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -220,6 +290,9 @@ def run(
     cluster_size: int | None,
     partitions: int | None,
     replication_factor: int | None,
+    es_data_gb: float,
+    restore_s_per_gib: float,
+    snapshot_s_per_gib: float,
 ) -> None:
     """Run the drill: lose a region, fail over, fail back, and write the compliance reports."""
     from drill import launch
@@ -256,6 +329,15 @@ def run(
             "--time-scale sets the simulator this command starts; with --endpoints the running simulator keeps "
             "the one `c8-drill sim up --time-scale` gave it"
         )
+    volume_options = ("es_data_gb", "restore_s_per_gib", "snapshot_s_per_gib")
+    volume_given = [n for n in volume_options if ctx.get_parameter_source(n) is ParameterSource.COMMANDLINE]
+    if endpoints_file is not None and volume_given:
+        named = ", ".join(f"--{name.replace('_', '-')}" for name in volume_given)
+        raise click.UsageError(
+            f"{named} set the simulator this command starts; with --endpoints the running simulator keeps the "
+            "data and throughput `c8-drill sim up` gave it"
+        )
+    es_data = DataVolume(es_data_gb, restore_s_per_gib, snapshot_s_per_gib)  # a bad number is one line, exit 2
     # Everything that can be refused is refused here, before launch.run archives the report directory.
     options = TargetOptions(
         target=target,
@@ -319,6 +401,7 @@ def run(
         reroute_command=reroute_command,
         public_endpoint=public_endpoint,
         shape=shape,
+        es_data=None if endpoints_file is not None else es_data,
     )
     if resume is not None:
         request.report_dir = resume.parent.parent

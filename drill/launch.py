@@ -23,7 +23,7 @@ from typing import Any
 import drill
 from drill.approvals import APPROVALS_DIR, Approval, ApprovalRequest, answer, pending_requests
 from drill.evidence.archive import archive_previous
-from drill.procedure.params import Shape
+from drill.procedure.params import DataVolume, Shape
 
 FEATURES_ENV = "C8_DRILL_FEATURES"
 POLL_S = 0.1
@@ -76,6 +76,7 @@ class RunRequest:
     reroute_command: str | None = None  # moves public traffic to the surviving region
     public_endpoint: str | None = None  # probed after rerouting (sim: its own)
     shape: Shape | None = None  # the deployment's; None: the target's own (sim: 8/8/4)
+    es_data: DataVolume | None = None  # Elasticsearch data and throughput (forecast; sim: started with)
 
     def region_dirs(self) -> dict[int, Path]:
         if self.resume is not None:
@@ -133,6 +134,10 @@ class RunRequest:
         if self.shape is not None:
             argv += ["--cluster-size", str(self.shape.cluster_size), "--partitions", str(self.shape.partitions)]
             argv += ["--replication-factor", str(self.shape.replication_factor)]
+        if self.es_data is not None:
+            argv += ["--es-data-gb", repr(self.es_data.es_gib)]
+            argv += ["--restore-s-per-gib", repr(self.es_data.restore_s_per_gib)]
+            argv += ["--snapshot-s-per-gib", repr(self.es_data.snapshot_s_per_gib)]
         return argv
 
 

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from drill.kind.loss import LOSS_MODES
+from drill.api.transport import http_client
+from drill.kind.modes import LOSS_MODES
 from drill.platform.base import Platform, PublicRouter
 from drill.platform.commands import CommandRunner
-from drill.procedure.params import DEFAULT_SHAPE, ParameterError, Repository, Shape, Timeouts
+from drill.procedure.params import DEFAULT_SHAPE, DataVolume, ParameterError, Repository, Shape, Timeouts
 
 TARGETS = ("sim", "kind", "kube")
 KIND_CONTEXTS = ("kind-c8-region0", "kind-c8-region1")
@@ -28,10 +29,17 @@ if TYPE_CHECKING:
 
 # The simulator at time scale 0 finishes any work at the next observation: a healthy drill never waits, a broken
 # one fails within these bounds rather than a real cluster's. An instance that can be exported is exported at the
-# next observation too, so two observations 50 ms apart show a stalled exporter as surely as a 5 s window does.
-SIM_TIMEOUTS = Timeouts(
-    change=10, export_visible=5, quiet_window=0.05, snapshot=30, readiness=10, health=10, reroute=10
-)
+# next observation too, so one observation shows a stalled exporter as surely as a 5 s window does on a cluster.
+SIM_TIMEOUTS = Timeouts(change=10, export_visible=5, quiet_window=0, snapshot=30, readiness=10, health=10, reroute=10)
+
+
+def sim_timeouts(time_scale: float) -> Timeouts:
+    """A simulator's bounds: at time scale 0 its own; otherwise a real cluster's, with the quiet window (which
+    every drill sits out twice, however healthy) scaled like the export latency it has to outlast."""
+    if time_scale == 0:
+        return SIM_TIMEOUTS
+    real = Timeouts()
+    return replace(real, quiet_window=real.quiet_window * time_scale)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class TargetOptions:
     snapshot_repo: str = "fs"  # kind only: fs (a host directory in both clusters) or s3
     endpoints_file: Path | None = None  # sim only: drive this running simulator instead of starting one
     legacy_exporters: bool = False  # sim only: the embedded simulator runs the legacy 8.7 exporters too
+    es_data: DataVolume = field(default_factory=DataVolume)  # sim only: its Elasticsearch data and throughput
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -193,8 +202,10 @@ def _open_kind(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
 
 
 def sim_settings(options: TargetOptions, shape: Shape) -> SimSettings:
-    """The deployment an embedded simulator is started with: the target's names and credentials, its shape."""
+    """The deployment an embedded simulator is started with: the target's names and credentials, its shape, and
+    the Elasticsearch data and throughput the RTO forecast is made for (so the drill measures what it forecasts)."""
     from drill.sim.model.deployment import SimSettings
+    from drill.sim.model.elasticsearch import GIB
 
     return SimSettings(
         cluster_size=shape.cluster_size,
@@ -206,6 +217,9 @@ def sim_settings(options: TargetOptions, shape: Shape) -> SimSettings:
         username=options.gateway_user,
         password=options.gateway_password,
         legacy_exporters=options.legacy_exporters,
+        es_extra_data_bytes=round(options.es_data.es_gib * GIB),
+        es_restore_seconds_per_gib=options.es_data.restore_s_per_gib,
+        es_snapshot_seconds_per_gib=options.es_data.snapshot_s_per_gib,
     )
 
 
@@ -215,7 +229,7 @@ def _open_sim(options: TargetOptions, auth: httpx.Auth, shape: Shape) -> OpenTar
     if options.endpoints_file is not None:
         return _open_running_sim(options, auth)
     runtime = SimRuntime(sim_settings(options, shape))
-    timeouts = SIM_TIMEOUTS if options.time_scale == 0 else Timeouts()
+    timeouts = sim_timeouts(options.time_scale)
     return sim_target(
         runtime.endpoints(), timeouts=timeouts, auth=auth, closers=[runtime.close], contexts=options.contexts
     )
@@ -277,14 +291,15 @@ def _open_running_sim(options: TargetOptions, auth: httpx.Auth) -> OpenTarget:
         token_url = f"{str(endpoints['identity']).rstrip('/')}/oauth/token"
         auth = OidcClientCredentials(token_url, defaults.oidc_client_id, defaults.oidc_client_secret)
     time_scale = _served_settings(str(endpoints["control"])).get("timeScale")
-    timeouts = SIM_TIMEOUTS if time_scale == 0 else Timeouts()
+    timeouts = sim_timeouts(float(time_scale)) if isinstance(time_scale, int | float) else Timeouts()
     return sim_target(endpoints, timeouts=timeouts, auth=auth, contexts=options.contexts)
 
 
 def _served_settings(control: str) -> dict[str, Any]:
     """The running simulator's settings as its /state shows them (time scale, shape); empty when it does not say."""
     try:
-        settings = httpx.get(f"{control.rstrip('/')}/state", timeout=10.0).json()["settings"]
+        with http_client(timeout=10.0) as client:
+            settings = client.get(f"{control.rstrip('/')}/state").json()["settings"]
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return {}
     return settings if isinstance(settings, dict) else {}

@@ -200,3 +200,19 @@ def _started(journal: Path, step_id: str) -> bool:
         return False
     wanted = f'"step_id":"{step_id}"'.encode()
     return any(b'"kind":"step_start"' in line and wanted in line for line in lines)
+
+
+def test_progress_shows_the_waits_that_took_a_while_or_ended_badly() -> None:
+    from drill.cli_drill import console, progress
+
+    waits = [
+        {"kind": "wait", "what": "marker m1 in region 0", "attempts": 1, "elapsed_s": 0.001, "outcome": "answered"},
+        {"kind": "wait", "what": "change 4", "attempts": 9, "elapsed_s": 14.8, "outcome": "COMPLETED"},
+        {"kind": "wait", "what": "pods ready", "attempts": 3, "elapsed_s": 0.2, "outcome": "timed out"},
+    ]
+    with console.capture() as captured:
+        for wait in waits:
+            progress(1, wait)
+    shown = captured.get()
+    assert "change 4" in shown and "pods ready" in shown
+    assert "marker m1" not in shown

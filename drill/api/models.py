@@ -86,11 +86,18 @@ class Fields:
 
     # -- required ----------------------------------------------------------------------------------------------
 
+    # The path is put together only for an error: a topology answer is read tens of thousands of fields a drill.
     def int(self, name: builtins.str) -> builtins.int:
-        return self._int(self.at(name), self._get(name, "an integer"))
+        value = self._get(name, "an integer")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(self.at(name), "an integer", value)
+        return value
 
     def str(self, name: builtins.str) -> builtins.str:
-        return self._str(self.at(name), self._get(name, "a string"))
+        value = self._get(name, "a string")
+        if not isinstance(value, str):
+            raise self._fail(self.at(name), "a string", value)
+        return value
 
     def bool(self, name: builtins.str) -> builtins.bool:
         value = self._get(name, "a boolean")
@@ -119,10 +126,16 @@ class Fields:
         return [Fields(item, f"{self.at(name)}[{i}]", redact=self.redact) for i, item in enumerate(self.list(name))]
 
     def ints(self, name: builtins.str) -> tuple[builtins.int, ...]:
-        return tuple(self._int(f"{self.at(name)}[{i}]", v) for i, v in enumerate(self.list(name)))
+        values = self.list(name)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return tuple(values)
+        return tuple(self._int(f"{self.at(name)}[{i}]", v) for i, v in enumerate(values))
 
     def strs(self, name: builtins.str) -> tuple[builtins.str, ...]:
-        return tuple(self._str(f"{self.at(name)}[{i}]", v) for i, v in enumerate(self.list(name)))
+        values = self.list(name)
+        if all(isinstance(v, str) for v in values):
+            return tuple(values)
+        return tuple(self._str(f"{self.at(name)}[{i}]", v) for i, v in enumerate(values))
 
     # -- optional: absent or null gives None --------------------------------------------------------------------
 

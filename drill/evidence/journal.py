@@ -6,8 +6,8 @@ reordering any line except the last breaks the chain; to protect the last line t
 (returned by `verify_chain`, also `Journal.last_hash`) somewhere the journal's writer cannot change.
 
 Each record is written and flushed before `append` returns, and (by default) every record that a resumed drill
-could not redo is fsynced first: what was changed, a stage's end, the drill's end. Observations (a GET and its
-answer, a check's verdict) are fsynced with the next such record, since a resume judges the live state again
+could not redo is fsynced first: what was changed, a stage's end, the drill's end. Observations (a read and its
+answer, a check's verdict, a wait) are fsynced with the next such record, since a resume judges the live state again
 anyway; on a slow disk an fsync per observation made the drill's bookkeeping slower than the drill. A crash
 therefore loses at most the observations since the last change; a torn last line is reported as truncated.
 Redaction runs inside `append`, so no writer can forget it, and long strings are trimmed after redaction, so a
@@ -459,9 +459,20 @@ def _check_header(path: Path, record: Mapping[str, Any]) -> None:
 
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+READ_ONLY_POSTS = ("/_count", "/_search")  # Elasticsearch queries: a body, but nothing changed
+OBSERVATION_KINDS = frozenset({"check", "wait", "retry"})
 
 
 def _is_observation(record: Mapping[str, Any]) -> bool:
-    """A record a resumed drill would make again by looking: a check, or a read-only HTTP exchange."""
+    """A record a resumed drill would make again by looking: a check, a wait, a retried attempt, a marker looked
+    up, a read-only HTTP exchange. A marker written, an action, a change sent are not."""
     kind = record.get("kind")
-    return kind == "check" or (kind == "http" and str(record.get("method", "")).upper() in READ_METHODS)
+    if kind in OBSERVATION_KINDS:
+        return True
+    if kind == "marker":
+        return record.get("event") == "seen"
+    if kind != "http":
+        return False
+    method = str(record.get("method", "")).upper()
+    path = str(record.get("url", "")).split("?", 1)[0]
+    return method in READ_METHODS or (method == "POST" and path.endswith(READ_ONLY_POSTS))

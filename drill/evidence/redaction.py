@@ -143,16 +143,30 @@ def _sub_yaml(m: re.Match[str]) -> str:
 # Each rule with what any match of it must contain (in the text, and in the text lowered): most strings of a
 # journal (ids, states, URLs, JSON without a secret-shaped pair) contain none of it, and a substring test is
 # far cheaper than a regex scan. Replacements only add `***`, so what a later rule needs is never created.
-_TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], Callable[[str, str], bool]], ...] = (
-    (_AUTH_TEXT, _sub_auth, lambda text, low: "authorization" in low),
-    (_BEARER, rf"\g<1>{MASK}", lambda text, low: "bearer" in low),
-    (_BASIC, _sub_basic, lambda text, low: "basic" in low),
-    (_USERINFO, rf"\g<1>:{MASK}@", lambda text, low: "://" in text and "@" in text),
-    (_CURL_USER, rf"\g<1>\g<2>\g<3>\g<4>:{MASK}", lambda text, low: "-u" in text),
-    (_QUOTED_PAIR, _sub_quoted_pair, lambda text, low: ":" in text and ('"' in text or "'" in text)),
-    (_PAIR, _sub_pair, lambda text, low: "=" in text),
-    (_YAML_LINE, _sub_yaml, lambda text, low: ":" in text),
+# The last three mask a value only under a key that `is_sensitive_key` names; such a key's letters stand together
+# in the text once everything but letters and digits is removed, so a text where none of those words does
+# (`_may_name_a_secret`) is left to them untouched: a 4 KB topology answer has hundreds of `"key": value` pairs.
+_TEXT_RULES: tuple[
+    tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], Callable[[str, str], bool], bool], ...
+] = (
+    (_AUTH_TEXT, _sub_auth, lambda text, low: "authorization" in low, False),
+    (_BEARER, rf"\g<1>{MASK}", lambda text, low: "bearer" in low, False),
+    (_BASIC, _sub_basic, lambda text, low: "basic" in low, False),
+    (_USERINFO, rf"\g<1>:{MASK}@", lambda text, low: "://" in text and "@" in text, False),
+    (_CURL_USER, rf"\g<1>\g<2>\g<3>\g<4>:{MASK}", lambda text, low: "-u" in text, False),
+    (_QUOTED_PAIR, _sub_quoted_pair, lambda text, low: ":" in text and ('"' in text or "'" in text), True),
+    (_PAIR, _sub_pair, lambda text, low: "=" in text, True),
+    (_YAML_LINE, _sub_yaml, lambda text, low: ":" in text, True),
 )
+_SECRET_KEY_WORDS = (*_SECRET_SUFFIXES, *sorted(_AUTH_NAMES))
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _may_name_a_secret(low: str) -> bool:
+    squashed = _NOT_ALNUM.sub("", low)
+    return any(word in squashed for word in _SECRET_KEY_WORDS)
+
+
 # Short strings repeat (keys, states, ids): their redaction is remembered until a secret literal is added.
 _CACHED_TEXT_LENGTH = 256
 _CACHE_ENTRIES = 8192
@@ -198,9 +212,15 @@ class Redactor:
         original, generation = text, self._generation
         text = self._strip_literals(text)
         low = text.lower()
-        for pattern, replacement, applies in _TEXT_RULES:
-            if applies(text, low):
-                text = pattern.sub(replacement, text)
+        keys: bool | None = None  # whether a sensitive key could be named here, worked out when first needed
+        for pattern, replacement, applies, needs_key in _TEXT_RULES:
+            if not applies(text, low):
+                continue
+            if needs_key:
+                keys = _may_name_a_secret(low) if keys is None else keys
+                if not keys:
+                    continue
+            text = pattern.sub(replacement, text)
         text = self._strip_literals(text)
         if len(original) <= _CACHED_TEXT_LENGTH and len(self._cache) < _CACHE_ENTRIES:
             with self._lock:  # not if a secret was added meanwhile: this result may not mask it

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drill.api.errors import ChangeFailed, WaitTimeout
 from drill.api.management import cluster_patch_body, cluster_patch_query, enable_exporter_body
 from drill.api.models import ClusterState, PlannedChange
 from drill.platform.base import HelmRequest
 from drill.platform.helm_values import env_set_strings, helm_argv
 from drill.procedure import shell
 from drill.procedure.context import DrillContext, RegionHandle
+from drill.procedure.observe import journal_wait
 from drill.procedure.params import DrillParams
 
 MANAGEMENT = "http://localhost:9600"
@@ -32,15 +34,27 @@ def await_change(ctx: DrillContext, plan: PlannedChange, what: str) -> dict[str,
     """Wait for an accepted cluster change to end; a FAILED/CANCELLED end or the time bound raises."""
     started = time.monotonic()
     polls: list[ClusterState] = []
-    outcome = ctx.surviving.management.wait_for_change(
-        plan.change_id, timeout=ctx.timeouts.change, on_poll=polls.append
-    )
-    ctx.journal.wait(
-        what=f"{what}: change {plan.change_id}",
-        attempts=len(polls),
-        elapsed_s=round(time.monotonic() - started, 3),
-        outcome=outcome.status,
-    )
+    awaits = {"kind": "change", "id": plan.change_id}
+
+    def journal(outcome: str) -> None:
+        elapsed = time.monotonic() - started
+        journal_wait(
+            ctx,
+            what=f"{what}: change {plan.change_id}",
+            awaits=awaits,
+            attempts=len(polls),
+            elapsed_s=elapsed,
+            outcome=outcome,
+        )
+
+    try:
+        outcome = ctx.surviving.management.wait_for_change(
+            plan.change_id, timeout=ctx.timeouts.change, on_poll=polls.append
+        )
+    except (ChangeFailed, WaitTimeout) as exc:
+        journal(exc.status if isinstance(exc, ChangeFailed) else "timed out")
+        raise
+    journal(outcome.status)
     return {"changeId": plan.change_id, "plannedOperations": len(plan.planned), "outcome": outcome.status}
 
 
@@ -307,7 +321,18 @@ class CreateSnapshot(Action):
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         repo, name = ctx.params.repository.name, ctx.params.snapshot_name
+        started = time.monotonic()
         info = ctx.surviving.es.create_snapshot(repo, name, wait=True, timeout=ctx.timeouts.snapshot)
+        # Elasticsearch waits (wait_for_completion): one request, journaled as a wait like any other.
+        awaits = {"kind": "snapshot", "name": name, "region": ctx.surviving.region}
+        journal_wait(
+            ctx,
+            what=f"snapshot {repo}/{name}",
+            awaits=awaits,
+            attempts=1,
+            elapsed_s=time.monotonic() - started,
+            outcome=info.state if info is not None else "no result",
+        )
         if info is None or info.state != "SUCCESS" or info.shards_failed:
             seen = "no result" if info is None else f"state {info.state}, {info.shards_failed} failed shard(s)"
             raise OutcomeError(f"snapshot {repo}/{name}", "state SUCCESS with 0 failed shards", seen)
@@ -334,7 +359,17 @@ class RestoreSnapshot(Action):
 
     def run(self, ctx: DrillContext) -> dict[str, Any]:
         repo, name = ctx.params.repository.name, ctx.params.snapshot_name
+        started = time.monotonic()
         result = ctx.recreated.es.restore(repo, name, wait=True, timeout=ctx.timeouts.snapshot)
+        awaits = {"kind": "restore", "snapshot": name, "region": ctx.recreated.region}
+        journal_wait(
+            ctx,
+            what=f"restore of {repo}/{name}",
+            awaits=awaits,
+            attempts=1,
+            elapsed_s=time.monotonic() - started,
+            outcome="no result" if result is None else f"{result.shards_failed} failed shard(s)",
+        )
         if result is None or result.shards_failed:
             seen = "no result" if result is None else f"{result.shards_failed} failed shard(s)"
             raise OutcomeError(f"restore of {repo}/{name}", "0 failed shards", seen)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from drill.api.errors import ApiError
-from drill.api.waits import wait_until
 from drill.procedure import observe, shell
 from drill.procedure.actions import Action, OutcomeError
 from drill.procedure.checks import Check, holds
@@ -111,7 +110,8 @@ def look_up(ctx: DrillContext, handle: RegionHandle, markers: list[Marker], *, l
             return True if observe.exported_to(handle, key) else None
 
         try:
-            waited = wait_until(visible, what=name, timeout=patience)
+            awaits = {"kind": "export", "key": marker.key, "region": handle.region}
+            waited = observe.journaled_wait(ctx, visible, what=name, awaits=awaits, timeout=patience)
             found, actual, detail = True, "visible", f"seen after {waited.elapsed:.2f} s"
         except ApiError as exc:
             found, actual, detail = False, f"not found: {exc}", None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drill.api.errors import ApiError, HttpStatusError
 from drill.api.models import Topology
-from drill.api.waits import wait_until
 from drill.platform.base import PlatformError
 from drill.procedure import observe, shell
 from drill.procedure.actions import (
@@ -50,7 +49,8 @@ def _recreated_brokers_known(ctx: DrillContext) -> Check:
             for b in lost
         }
 
-    topology, error = converged(ctx, name, lambda t: seen(t) == expected)
+    started = {"kind": "started", "region": ctx.params.lost_region, "component": "zeebe"}
+    topology, error = converged(ctx, name, lambda t: seen(t) == expected, awaits=started)
     if topology is None:
         return holds(name, expected, f"could not observe: {error}", False)
     return equal(name, expected, seen(topology))
@@ -83,8 +83,11 @@ def _pods(ctx: DrillContext, handle: RegionHandle, *, brokers_ready: bool | None
         return last[-1] if good(last[-1]) else None
 
     name = f"region {handle.region} pods: {want_zeebe}, {want_es}"
+    # Not-Ready brokers need no start; Ready ones need it (and membership, a change awaited before).
+    components = ("zeebe", "elasticsearch") if brokers_ready else ("elasticsearch",)
+    awaits = [{"kind": "started", "region": handle.region, "component": c} for c in components]
     try:
-        found = wait_until(probe, what=name, timeout=ctx.timeouts.readiness).value
+        found = observe.journaled_wait(ctx, probe, what=name, awaits=awaits, timeout=ctx.timeouts.readiness).value
     except (ApiError, PlatformError) as exc:
         return [holds(name, "pods as wanted", last[-1] if last else f"could not observe: {exc}", False)]
     return [holds(name, "pods as wanted", found, True)]
@@ -284,9 +287,11 @@ class BackupAndRestore(Step):
         health_name = "recreated Elasticsearch green"
 
         def green() -> Check:
-            waited = wait_until(
+            waited = observe.journaled_wait(
+                ctx,
                 lambda: True if ctx.recreated.es.health().status == "green" else None,
                 what=health_name,
+                awaits={"kind": "restore", "snapshot": name, "region": ctx.recreated.region, "until": "green"},
                 timeout=ctx.timeouts.health,
             )
             return holds(health_name, "green", "green", True, f"after {waited.elapsed:.2f} s")

@@ -6,15 +6,17 @@ these observations prove it with a probe process instance whose arrival in Elast
 
 from __future__ import annotations
 
+import functools
 import re
 import time
+from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from drill.api.errors import ApiError
-from drill.api.waits import Backoff, wait_until
+from drill.api.errors import ApiError, WaitTimeout
+from drill.api.waits import Backoff, Waited, wait_until
 from drill.platform.base import PlatformError
 from drill.procedure.checks import Check, holds
 from drill.procedure.context import DrillContext, RegionHandle
@@ -22,6 +24,43 @@ from drill.procedure.context import DrillContext, RegionHandle
 LIST_VIEW_INDICES = "operate-list-view-*"
 PROBE_RESOURCE = "drill-marker.bpmn"
 PROFILES_LINE = re.compile(r"The following (\d+) profiles? (?:is|are) active: (.*)$")
+
+T = TypeVar("T")
+# What a wait awaited, in the simulator timeline's terms (drill.sim.model.timeline): `{"kind": "change", "id": 4}`,
+# `{"kind": "export", "key": "...", "region": 1}`, `{"kind": "started", "region": 1, "component": "zeebe"}`, ...; a
+# list when it needs several (the last to complete counts); `{"kind": "topology"}` for a topology that settles
+# after whatever last changed it; `{"kind": "none"}` when nothing was in flight. Structured, so that a benchmark
+# matches a wait to its completion by equality, never by reading `what`.
+Awaits = dict[str, Any] | list[dict[str, Any]]
+
+
+def journal_wait(
+    ctx: DrillContext, *, what: str, awaits: Awaits, attempts: int, elapsed_s: float, outcome: str
+) -> None:
+    """A `wait` record: the journal's one shape for every wait of the procedure."""
+    ctx.journal.append(
+        "wait", what=what, attempts=attempts, elapsed_s=round(elapsed_s, 3), outcome=outcome, awaits=awaits
+    )
+
+
+def journaled_wait(
+    ctx: DrillContext,
+    probe: Callable[[], T | None],
+    *,
+    what: str,
+    awaits: Awaits,
+    timeout: float,
+    outcome: str = "reached",
+    **options: Any,
+) -> Waited[T]:
+    """`wait_until`, journaled as a `wait` record naming what it awaited, whether it is reached or times out."""
+    try:
+        waited = wait_until(probe, what=what, timeout=timeout, **options)
+    except WaitTimeout as exc:
+        journal_wait(ctx, what=what, awaits=awaits, attempts=exc.attempts, elapsed_s=exc.elapsed, outcome="timed out")
+        raise
+    journal_wait(ctx, what=what, awaits=awaits, attempts=waited.attempts, elapsed_s=waited.elapsed, outcome=outcome)
+    return waited
 
 
 def probe_bpmn() -> bytes:
@@ -53,9 +92,11 @@ def reaches(ctx: DrillContext, handle: RegionHandle, key: str, name: str) -> Che
     """Wait (bounded) until the instance is exported to the region's Elasticsearch."""
     expected = f"instance {key} exported to region {handle.region} within {ctx.timeouts.export_visible:g} s"
     try:
-        waited = wait_until(
+        waited = journaled_wait(
+            ctx,
             lambda: True if exported_to(handle, key) else None,
             what=f"instance {key} in region {handle.region}'s Elasticsearch",
+            awaits={"kind": "export", "key": key, "region": handle.region},
             timeout=ctx.timeouts.export_visible,
         )
     except ApiError as exc:
@@ -68,7 +109,8 @@ def reaches(ctx: DrillContext, handle: RegionHandle, key: str, name: str) -> Che
 def stays_unexported(ctx: DrillContext, handle: RegionHandle, key: str, name: str) -> Check:
     """Watch the instance for the quiet window: it must never appear (exporting is paused or stalled)."""
     window = ctx.timeouts.quiet_window
-    expected = f"instance {key} not exported to region {handle.region} for {window:g} s"
+    over = f"for {window:g} s" if window > 0 else "when observed (anything exportable is exported by then)"
+    expected = f"instance {key} not exported to region {handle.region} {over}"
     deadline = time.monotonic() + window
     delays = iter(Backoff(first=0.05, factor=1.6, cap=1.0))
     observations = 0
@@ -97,13 +139,20 @@ def active_profiles(handle: RegionHandle, release: str) -> tuple[list[str] | Non
     data = handle.platform.configmap(f"{release}-zeebe-configuration-unified") or {}
     for text in data.values():
         try:
-            doc = yaml.safe_load(text)
+            doc = _yaml_doc(text)
         except yaml.YAMLError:
             continue
         active = _lookup(doc, ("spring", "profiles", "active"))
         if isinstance(active, str):
             from_configmap = [p.strip() for p in active.split(",") if p.strip()]
     return from_log, from_configmap
+
+
+@functools.lru_cache(maxsize=16)
+def _yaml_doc(text: str) -> Any:
+    """A configmap's document, parsed once per text: the Operate/Tasklist checks read the same one many times a
+    drill. Callers only read it."""
+    return yaml.safe_load(text)
 
 
 def _lookup(doc: Any, path: tuple[str, ...]) -> Any:

@@ -6,6 +6,7 @@ from the same values. Bad values are refused here, once, with a message naming w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,40 @@ class Shape:
 DEFAULT_SHAPE = Shape(8, 8, 4)  # the procedure's own sample deployment
 
 
+# Seconds per GiB: Camunda's published restore figure (~11 s/GiB) and the simulator's snapshot figure.
+DEFAULT_RESTORE_S_PER_GIB = 11.0
+DEFAULT_SNAPSHOT_S_PER_GIB = 8.0
+
+
+@dataclass(frozen=True)
+class DataVolume:
+    """How much Elasticsearch data each region holds and how fast it is snapshotted and restored: what failback-4
+    takes, the one part of the failback that grows with the deployment's data. The RTO forecast uses it on every
+    target (drill/forecast.py); an embedded simulator is started with it."""
+
+    es_gib: float = 0.0
+    restore_s_per_gib: float = DEFAULT_RESTORE_S_PER_GIB
+    snapshot_s_per_gib: float = DEFAULT_SNAPSHOT_S_PER_GIB
+
+    def __post_init__(self) -> None:
+        for option, value, positive in (
+            ("--es-data-gb", self.es_gib, False),
+            ("--restore-s-per-gib", self.restore_s_per_gib, True),
+            ("--snapshot-s-per-gib", self.snapshot_s_per_gib, True),
+        ):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value < 0 or (positive and value == 0):
+                wanted = "a finite number of seconds per GiB > 0" if positive else "a finite number of GiB >= 0"
+                raise ParameterError(f"Expected {option} to be {wanted}, got {value!r}")
+
+    def to_json(self) -> dict[str, float]:
+        return {
+            "es_data_gib": float(self.es_gib),
+            "restore_s_per_gib": float(self.restore_s_per_gib),
+            "snapshot_s_per_gib": float(self.snapshot_s_per_gib),
+        }
+
+
 @dataclass(frozen=True)
 class Repository:
     """The Elasticsearch snapshot repository both regions share (S3 in the procedure, fs on kind)."""
@@ -133,7 +168,11 @@ class Timeouts:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ParameterError(f"Expected timeout {name} to be a positive number of seconds, got {value!r}")
+            # A quiet window of 0 is one observation: enough where anything exportable is exported by the time it
+            # is observed (the simulator at time scale 0). Every other bound must leave room for one probe.
+            if value == 0 and name != "quiet_window":
                 raise ParameterError(f"Expected timeout {name} to be a positive number of seconds, got {value!r}")
 
     def capped(self, seconds: float) -> Timeouts:
@@ -163,6 +202,8 @@ class DrillParams:
     fence: str = "if-reachable"
     reroute_command: str | None = None
     public_endpoint: str | None = None
+    # Elasticsearch data per region and snapshot/restore throughput: what the RTO forecast is made for.
+    data: DataVolume = field(default_factory=DataVolume)
 
     def __post_init__(self) -> None:
         if isinstance(self.lost_region, bool) or self.lost_region not in range(REGIONS):

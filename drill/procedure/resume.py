@@ -22,24 +22,25 @@ from pathlib import Path
 from typing import Any
 
 from drill.api.errors import ApiError
-from drill.api.waits import wait_until
 from drill.evidence.journal import JournalError, NotAJournal, read_verified
 from drill.evidence.report.measures import Budgets
 from drill.platform.base import PlatformError
 from drill.procedure.checks import Check, holds
 from drill.procedure.context import DrillContext
 from drill.procedure.memory import Memory, restore
+from drill.procedure.observe import journaled_wait
 from drill.procedure.params import DrillParams, ParameterError, Shape, Timeouts
 from drill.procedure.runner import record_checks
 from drill.procedure.step import Step
 
 GLANCE_S = 2.0  # at most this long a resume scan (or a dry run) waits on one check: it judges, it does not wait
+GLANCE_FLOOR_S = 0.05  # at least this long: a second look, even where one would do (the simulator at time scale 0)
 
 
 def glance(timeouts: Timeouts) -> Timeouts:
-    """Bounds for judging a state: a couple of quiet windows (the target's own sense of "settled"), at most
-    GLANCE_S; the simulator's is a fraction of a second, a real cluster's the full cap."""
-    return timeouts.capped(min(GLANCE_S, timeouts.quiet_window * 2))
+    """Bounds for judging a state: a couple of quiet windows (the target's own sense of "settled"), between
+    GLANCE_FLOOR_S and GLANCE_S; the simulator's is a fraction of a second, a real cluster's the full cap."""
+    return timeouts.capped(min(GLANCE_S, max(GLANCE_FLOOR_S, timeouts.quiet_window * 2)))
 
 
 def _first(records: Sequence[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:
@@ -117,11 +118,17 @@ def _read(ctx: DrillContext, step: Step, phase: str, read: Callable[[DrillContex
 def _settle(ctx: DrillContext) -> None:
     """A change sent just before the kill is let finish (bounded) before anything is judged."""
 
+    awaits: dict[str, Any] = {"kind": "none"}  # until a probe sees a change in flight: then that change
+
     def settled() -> bool | None:
-        return True if ctx.surviving.management.cluster().pending_change is None else None
+        pending = ctx.surviving.management.cluster().pending_change
+        if pending is not None and awaits["kind"] == "none":
+            awaits.update(kind="change", id=pending.id)
+        return True if pending is None else None
 
     try:
-        waited = wait_until(settled, what="no cluster change in progress", timeout=ctx.timeouts.change)
+        what = "no cluster change in progress"
+        waited = journaled_wait(ctx, settled, what=what, awaits=awaits, timeout=ctx.timeouts.change)
         ctx.journal.note("resume: no cluster change in progress", after_s=round(waited.elapsed, 3))
     except (ApiError, PlatformError) as exc:
         ctx.journal.note("resume: could not see the cluster's pending change", error=str(exc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 from drill.api.errors import ApiError
@@ -34,7 +35,9 @@ def begin(
     sequence: list[Step] | None = None,
     mode: str = "drill",
     dry_run: bool = False,
+    forecast: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Journal the drill's start; `forecast` (drill/forecast.py) is the RTO the deployment should take."""
     p = ctx.params
     sequence = sequence if sequence is not None else stages.drill_sequence(p.variant, p.mode)
     start = ctx.journal.drill_start(
@@ -58,6 +61,8 @@ def begin(
             "partitions": p.shape.partitions,
             "replicationFactor": p.shape.replication_factor,
         },
+        # In the chain before the loss: what was expected is on record before anything was measured.
+        **({"forecast": dict(forecast)} if forecast is not None else {}),
     )
     detection = ctx.memory.get(DETECTED)
     if detection is not None:  # --camunda-version auto: what was read and what it meant, right after the start

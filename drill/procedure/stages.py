@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from drill.api.errors import ApiError
-from drill.api.waits import wait_until
 from drill.evidence.journal import read_journal
 from drill.evidence.report import measures
 from drill.platform.base import PlatformError
@@ -20,6 +19,7 @@ from drill.procedure import catalog, continuity, loss
 from drill.procedure.actions import Action
 from drill.procedure.checks import Check, equal, holds, observed
 from drill.procedure.context import DrillContext, RegionHandle
+from drill.procedure.observe import journaled_wait
 from drill.procedure.params import DrillParams
 from drill.procedure.steady import steady_state
 from drill.procedure.step import Step, exporters, healthy_partitions, led_partitions, members, namespace_clean
@@ -116,7 +116,8 @@ class RegionLoss(Step):
             return None if seen else seen
 
         try:
-            waited = wait_until(reachable_lost, what=name, timeout=ctx.timeouts.health)
+            awaits = {"kind": "lost", "region": ctx.params.lost_region}
+            waited = journaled_wait(ctx, reachable_lost, what=name, awaits=awaits, timeout=ctx.timeouts.health)
         except (ApiError, PlatformError) as exc:
             return [holds(name, [], f"still reachable or unreadable: {exc}", False)]
         return [holds(name, [], waited.value, True, f"after {waited.elapsed:.2f} s")]

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from drill.api.errors import ApiError
 from drill.api.models import Topology
-from drill.api.waits import wait_until
 from drill.procedure import observe
 from drill.procedure.actions import Action
 from drill.procedure.checks import Check, equal, holds, observed
@@ -91,9 +90,16 @@ def members(ctx: DrillContext, expected: tuple[int, ...], name: str = "cluster m
 
 
 def converged(
-    ctx: DrillContext, what: str, ready: Callable[[Topology], bool], timeout: float | None = None
+    ctx: DrillContext,
+    what: str,
+    ready: Callable[[Topology], bool],
+    timeout: float | None = None,
+    awaits: observe.Awaits | None = None,
 ) -> tuple[Topology | None, str | None]:
-    """The surviving gateway's topology once `ready` holds (bounded), else the last one seen and why not."""
+    """The surviving gateway's topology once `ready` holds (bounded), else the last one seen and why not.
+
+    `awaits` defaults to the topology settling after whatever last changed it (a change, brokers starting, a loss).
+    """
     last: list[Topology] = []
 
     def probe() -> Topology | None:
@@ -102,7 +108,10 @@ def converged(
         return topology if ready(topology) else None
 
     try:
-        return wait_until(probe, what=what, timeout=timeout or ctx.timeouts.health).value, None
+        awaited = awaits or {"kind": "topology"}
+        return observe.journaled_wait(
+            ctx, probe, what=what, awaits=awaited, timeout=timeout or ctx.timeouts.health
+        ).value, None
     except ApiError as exc:
         return (last[-1] if last else None), str(exc)
 

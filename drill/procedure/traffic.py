@@ -31,7 +31,7 @@ from typing import Any
 from drill.api.errors import ApiError, excerpt
 from drill.api.gateway import GatewayClient
 from drill.api.retry import RetryPolicy
-from drill.api.waits import Backoff, wait_until
+from drill.api.waits import Backoff
 from drill.evidence.http import JournalTransport
 from drill.platform import fence as fencing
 from drill.platform.base import PlatformError, RegionUnreachable
@@ -39,6 +39,7 @@ from drill.procedure import shell
 from drill.procedure.actions import Action, OutcomeError
 from drill.procedure.checks import Check, equal, holds, observed
 from drill.procedure.context import DrillContext, RegionHandle
+from drill.procedure.observe import journaled_wait
 from drill.procedure.params import DrillParams
 from drill.procedure.step import Step
 
@@ -308,16 +309,18 @@ def probe_public(ctx: DrillContext) -> list[Check]:
 
     expected = f"the brokers region {surviving}'s gateway reports, all in region {surviving}"
     try:
-        waited = wait_until(
+        waited = journaled_wait(
+            ctx,
             probe,
             what=name,
+            awaits={"kind": "route", "region": surviving},
             timeout=ctx.timeouts.reroute,
+            outcome="answered",
             backoff=PROBE_BACKOFF,
             describe=lambda: last[-1] if last else "no answer",
         )
     except (ApiError, PlatformError) as exc:
         return [holds(name, expected, f"not reached: {exc}", False)]
-    ctx.journal.wait(what=name, attempts=waited.attempts, elapsed_s=round(waited.elapsed, 3), outcome="answered")
     return [holds(name, expected, waited.value, True, f"after {waited.elapsed:.2f} s, {waited.attempts} probe(s)")]
 
 

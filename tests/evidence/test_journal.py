@@ -141,7 +141,13 @@ def test_durable_writes_fsync_what_a_resume_cannot_redo_and_observations_with_it
         journal.http({**get, "method": "PATCH", "status": 202})  # 5: a change, with lines 3 and 4 before it
         assert synced == [1, 2, 5]
         journal.http(get)  # 6
-    assert synced == [1, 2, 5, 6]  # the close
+        journal.http({**get, "method": "POST", "url": "http://es/operate-list-view-*/_count?q=1"})  # 7: a query
+        journal.append("marker", event="seen", tag="t")  # 8
+        journal.append("wait", what="w", attempts=1, elapsed_s=0.0, outcome="answered")  # 9
+        journal.append("marker", event="written", tag="t")  # 10: an instance created
+        assert synced == [1, 2, 5, 10]
+        journal.http(get)  # 11
+    assert synced == [1, 2, 5, 10, 11]  # the close
 
 
 def test_a_failed_write_stops_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,7 +40,8 @@ def new_journal(path: Path) -> Journal:
     return Journal.create(path, wall=ticking_wall(), durable=False)
 
 
-def begin(journal: Journal, budgets: dict[str, Any] | None = None) -> None:
+def begin(journal: Journal, budgets: dict[str, Any] | None = None, **extra: Any) -> None:
+    """The drill_start record; `extra` adds fields a newer drill journals there (a forecast)."""
     journal.drill_start(
         target=TARGET,
         lost_region=LOST,
@@ -53,6 +54,7 @@ def begin(journal: Journal, budgets: dict[str, Any] | None = None) -> None:
         variant="standard",
         stages=STAGES,
         budgets=budgets,
+        **extra,
     )
 
 

@@ -165,6 +165,9 @@ def summary_sentence(report: Mapping[str, Any]) -> str:
         clauses.append(_rto_clause(name, rto.get(f"{name}_s"), rto.get(f"{name}_budget_s"), rto.get(f"{name}_verdict")))
     clauses.append(_rpo_clause(report.get("rpo") or {}))
     sentence = f"{opening}; {', '.join(c for c in clauses if c)}."
+    over = over_budget_sentence(rto.get("forecast"))
+    if over:
+        sentence += f" {over}"
     if report.get("error"):
         sentence += f" The drill ended with the error: {_text(report['error'])}"
     return sentence
@@ -299,15 +302,84 @@ def _measures(report: Mapping[str, Any]) -> str:
             rpo.get("verdict"),
         ),
     ]
+    forecast = rto.get("forecast")
+    # The forecast sits between what was measured and the budget, only in reports of drills that made one.
+    forecasts = [_forecast_cell(forecast, "failover"), _forecast_cell(forecast, "failback"), _none("not forecast")]
     body = "".join(
         f'<tr><th scope="row">{_esc(name)}<br><span class="meta">{_esc(what)}</span></th>'
-        f"<td>{measured}</td><td>{budget}</td><td>{_badge(verdict)}</td></tr>\n"
-        for name, what, measured, budget, verdict in rows
+        f"<td>{measured}</td>{f'<td>{forecast_cell}</td>' if forecast else ''}<td>{budget}</td>"
+        f"<td>{_badge(verdict)}</td></tr>\n"
+        for (name, what, measured, budget, verdict), forecast_cell in zip(rows, forecasts, strict=True)
     )
+    forecast_head = "<th>Forecast</th>" if forecast else ""
     return (
         '<section id="measures">\n<h2>Recovery time and data loss against budget</h2>\n'
-        '<table class="measures">\n<thead><tr><th>Measure</th><th>Measured</th><th>Budget</th><th>Verdict</th>'
-        f"</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n</section>\n"
+        '<table class="measures">\n<thead><tr><th>Measure</th><th>Measured</th>'
+        f"{forecast_head}<th>Budget</th><th>Verdict</th>"
+        f"</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
+        f"{_forecast(forecast, report.get('steps') or []) if forecast else ''}</section>\n"
+    )
+
+
+def _forecast_cell(forecast: Mapping[str, Any] | None, name: str) -> str:
+    """The forecast and how it stands against its budget; the failback's budget is the forecast's own (the budget
+    plus the forecast backup and restore), so it is spelled out rather than left to the Budget column."""
+    if not forecast:
+        return ""
+    budget = _seconds(forecast.get(f"{name}_budget_s"))
+    if name == "failback":
+        backup = forecast.get("backup_restore_s") or 0
+        base = _seconds(forecast["failback_budget_s"] - backup)
+        budget += f" ({base} plus the forecast {_seconds(backup)} backup and restore)"
+    if forecast.get(f"{name}_verdict") == "over budget":
+        standing = f'<strong>over budget</strong> <span class="meta">of {_esc(budget)}</span>'
+    else:
+        standing = f'<span class="meta">within its budget of {_esc(budget)}</span>'
+    return f"{_esc(_seconds(forecast.get(f'{name}_s')))}<br>{standing}"
+
+
+def over_budget_sentence(forecast: Mapping[str, Any] | None) -> str:
+    """A forecast over budget in plain words; empty when it is within budget (or there is none)."""
+    if not forecast:
+        return ""
+    over = [
+        f"the {name} forecast of {_seconds(forecast.get(f'{name}_s'))} exceeds its budget of "
+        f"{_seconds(forecast.get(f'{name}_budget_s'))}"
+        for name in ("failover", "failback")
+        if forecast.get(f"{name}_verdict") == "over budget"
+    ]
+    return f"For this deployment's size, {' and '.join(over)}." if over else ""
+
+
+def _forecast(forecast: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
+    """What the forecast was made for and from, each stage's forecast beside its measured duration, and a plain
+    statement when it is over budget (the drill's verdict stays the measured one)."""
+    inputs = forecast.get("inputs") or {}
+    shape = inputs.get("shape") or {}
+    made_for = (
+        f"clusterSize {_text(shape.get('clusterSize'))}, partitions {_text(shape.get('partitions'))}, "
+        f"replicationFactor {_text(shape.get('replicationFactor'))}, {_number(inputs.get('es_data_gib'))} GiB of "
+        f"Elasticsearch data per region, snapshot {_number(inputs.get('snapshot_s_per_gib'))} s/GiB, restore "
+        f"{_number(inputs.get('restore_s_per_gib'))} s/GiB"
+    )
+    measured = {_text(s.get("id")): s.get("duration_s") for s in steps}
+    rows = "".join(
+        f"<tr><td><code>{_esc(_text(stage.get('id')))}</code></td><td>{_esc(_text(stage.get('phase')))}</td>"
+        f'<td class="num">{_esc(_maybe_seconds(stage.get("seconds")))}</td>'
+        f'<td class="num">{_esc(_maybe_seconds(measured.get(_text(stage.get("id")))))}</td>'
+        f"<td>{_esc(_text(stage.get('basis')))}</td></tr>\n"
+        for stage in forecast.get("stages") or []
+    )
+    over = over_budget_sentence(forecast)
+    statement = f'<p class="reason v-other" id="forecast-over-budget"><strong>Over budget:</strong> {_esc(over)}</p>\n'
+    return (
+        '<div id="forecast">\n<h3>Forecast for this deployment</h3>\n'
+        f"<p class=\"meta\">Made at the drill's start, before the loss, from the simulator's time model for "
+        f"{_esc(made_for)}, in real seconds. It leaves out the harness's and operators' own time, network and DNS, "
+        "and Helm rollouts; it informs, and the verdict stays the measured drill's.</p>\n"
+        f"{statement if over else ''}"
+        '<table class="forecast">\n<thead><tr><th>Stage</th><th>Phase</th><th>Forecast</th><th>Measured</th>'
+        f"<th>How it is made</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
     )
 
 

@@ -122,26 +122,45 @@ def _rpo_budget(rpo: Mapping[str, Any]) -> BudgetLine:
     return BudgetLine("RPO", verdict, one_line(message), None)
 
 
+def _forecast_note(line: BudgetLine, forecast: Mapping[str, Any] | None, name: str) -> BudgetLine:
+    """The journaled forecast beside the measured figure; over budget is said, but judges nothing."""
+    if not forecast:
+        return line
+    note = f"; forecast {_seconds(forecast.get(f'{name}_s'))}"
+    if forecast.get(f"{name}_verdict") == "over budget":
+        note += f", over its budget of {_seconds(forecast.get(f'{name}_budget_s'))}"
+    return BudgetLine(line.name, line.verdict, line.message + note, line.seconds)
+
+
 def budget_lines(report: Mapping[str, Any]) -> list[BudgetLine]:
     if report.get("kind") == "readiness":  # no region is lost: nothing to measure, nothing to skip either
         return []
     rto = report.get("rto") or {}
+    forecast = rto.get("forecast")
     return [
-        _timed_budget(
-            "RTO failover",
+        _forecast_note(
+            _timed_budget(
+                "RTO failover",
+                "failover",
+                rto.get("failover_s"),
+                rto.get("failover_budget_s"),
+                str(rto.get("failover_verdict")),
+                "no marker written after the loss was seen in the surviving region",
+            ),
+            forecast,
             "failover",
-            rto.get("failover_s"),
-            rto.get("failover_budget_s"),
-            str(rto.get("failover_verdict")),
-            "no marker written after the loss was seen in the surviving region",
         ),
-        _timed_budget(
-            "RTO failback",
+        _forecast_note(
+            _timed_budget(
+                "RTO failback",
+                "failback",
+                rto.get("failback_s"),
+                rto.get("failback_budget_s"),
+                str(rto.get("failback_verdict")),
+                "the failback stages did not all pass",
+            ),
+            forecast,
             "failback",
-            rto.get("failback_s"),
-            rto.get("failback_budget_s"),
-            str(rto.get("failback_verdict")),
-            "the failback stages did not all pass",
         ),
         _rpo_budget(report.get("rpo") or {}),
     ]
@@ -183,6 +202,14 @@ def _properties(suite: ET.Element, report: Mapping[str, Any]) -> None:
         **{f"rto.{k}": rto.get(k) for k in ("failback_s", "failback_budget_s", "failback_verdict")},
         **{f"rpo.{k}": rpo.get(k) for k in ("markers_written", "markers_lost", "budget_markers", "verdict")},
     }
+    forecast = rto.get("forecast")
+    if forecast:  # only drills that journaled one; older journals keep their properties as they were
+        keys = ("failover_s", "failover_verdict", "failback_s", "failback_budget_s", "failback_verdict")
+        values |= {f"rto.forecast.{k}": forecast.get(k) for k in keys}
+        inputs = forecast.get("inputs") or {}
+        values |= {
+            f"rto.forecast.{k}": inputs.get(k) for k in ("es_data_gib", "snapshot_s_per_gib", "restore_s_per_gib")
+        }
     properties = _element(suite, "properties")
     for name, value in values.items():
         _element(properties, "property", name=name, value="not measured" if value is None else value)

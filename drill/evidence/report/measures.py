@@ -114,6 +114,39 @@ def _judge(value: float | None, budget: float) -> str:
     return "pass" if value <= budget else "fail"
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def forecast(records: Sequence[Mapping[str, Any]], budgets: Budgets) -> dict[str, Any] | None:
+    """The RTO forecast the drill journaled at its start, judged against the same budgets; None when it has none.
+
+    The failback budget is the published one: the budget plus the backup and restore, here the forecast's own
+    failback-4. A forecast over budget is stated, never judged as a failure: the verdict is the measured drill's.
+    """
+    start = _first(records, "drill_start")
+    made = start.get("forecast") if start is not None else None
+    if not isinstance(made, Mapping) or not _number(made.get("failover_s")) or not _number(made.get("failback_s")):
+        return None
+    stages = [dict(s) for s in made.get("stages") or [] if isinstance(s, Mapping)]
+    seconds = next((s.get("seconds") for s in stages if s.get("id") == BACKUP_RESTORE_STEP), None)
+    backup = float(seconds) if isinstance(seconds, int | float) else 0.0
+    failback_budget = round(budgets.failback_s + backup, 6)
+    failover, failback = float(made["failover_s"]), float(made["failback_s"])
+    return {
+        "failover_s": failover,
+        "failover_budget_s": budgets.failover_s,
+        "failover_verdict": "within budget" if failover <= budgets.failover_s else "over budget",
+        "failback_s": failback,
+        "failback_budget_s": failback_budget,
+        "failback_verdict": "within budget" if failback <= failback_budget else "over budget",
+        "backup_restore_s": backup,
+        "stages": stages,
+        "inputs": made.get("inputs"),
+        "time_scale": made.get("time_scale"),
+    }
+
+
 def rto(records: Sequence[Mapping[str, Any]], failback_ids: Sequence[str], budgets: Budgets) -> dict[str, Any]:
     failover = failover_rto(records)
     failback = failback_window(records, failback_ids)
@@ -129,6 +162,7 @@ def rto(records: Sequence[Mapping[str, Any]], failback_ids: Sequence[str], budge
         "failback_verdict": verdicts["failback"],
         "backup_restore_s": restore,
         "verdict": "pass" if set(verdicts.values()) == {"pass"} else "fail",
+        "forecast": forecast(records, budgets),
     }
 
 

@@ -7,7 +7,8 @@ Step verdicts: passed, failed (an action or the desired state failed), refused (
 nothing was done), blocked (an earlier step stopped the drill; never executed), not run (the journal ends first).
 The drill verdict is `passed` only when every stage passed and RTO and RPO are within budget; a journal without
 its drill_end record is `incomplete`. A readiness check (drill_start `purpose: readiness`) loses no region, so its RTO
-and RPO are `not applicable` and its verdict is its stages' alone.
+and RPO are `not applicable` and its verdict is its stages' alone. `rto.forecast` is the RTO forecast the drill
+journaled at its start (None in older journals), stated against the budgets and never part of the verdict.
 """
 
 from __future__ import annotations
@@ -167,6 +168,7 @@ def _not_measured(budgets: measures.Budgets) -> tuple[dict[str, Any], dict[str, 
         "failback_verdict": NOT_APPLICABLE,
         "backup_restore_s": 0.0,
         "verdict": NOT_APPLICABLE,
+        "forecast": None,
     }
     rpo: dict[str, Any] = {
         "markers_written": 0,

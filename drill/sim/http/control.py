@@ -58,6 +58,10 @@ def create_control_app(
     async def state(request: Request) -> Any:
         return gate.call(lambda: snapshot(gate.sim))
 
+    async def timeline(request: Request) -> Any:
+        """What asynchronous work completed, at the modelled instant (see drill.sim.model.timeline)."""
+        return gate.call(lambda: gate.sim.timeline.to_json())
+
     async def get_endpoints(request: Request) -> Any:
         return endpoints()
 
@@ -233,6 +237,7 @@ def create_control_app(
 
     routes = [
         Route("/state", endpoint(state), methods=["GET"]),
+        Route("/timeline", endpoint(timeline), methods=["GET"]),
         Route("/endpoints", endpoint(get_endpoints), methods=["GET"]),
         Route("/settings", endpoint(settings), methods=["GET", "POST"]),
         Route("/regions/{region}", endpoint(region_info), methods=["GET"]),

@@ -20,6 +20,7 @@ from drill.sim.model import camunda_schema, helm
 from drill.sim.model.elasticsearch import ElasticsearchCluster, SnapshotStore
 from drill.sim.model.errors import BadRequest, Conflict, NotFound, Unavailable
 from drill.sim.model.faults import FaultBook
+from drill.sim.model.timeline import Timeline
 from drill.sim.model.topology import REGIONS, broker_id_for, brokers_of_region
 from drill.sim.model.zeebe import Sink, ZeebeCluster
 
@@ -42,6 +43,9 @@ class SimSettings:
     chart_version: str = "13.12.7"
     camunda_version: str = "8.8.0"
     es_extra_data_bytes: int = 0
+    # Seconds per GiB of Elasticsearch snapshot and restore (the ES model's own defaults: restore as published).
+    es_restore_seconds_per_gib: float = 11.0
+    es_snapshot_seconds_per_gib: float = 8.0
     username: str = "demo"
     password: str = "demo"
     auth: str = "basic"
@@ -165,6 +169,11 @@ class Simulation:
         self.exporter_regions = {
             f"{family}{r}": r for family in exporter_families(self.settings) for r in range(REGIONS)
         }
+        # What completed when (GET /timeline); an export counts once per region, by the Camunda exporter.
+        camunda = next(iter(EXPORTER_FAMILIES))
+        exporters = {f"{camunda}{r}": r for r in range(REGIONS)}
+        self.timeline = Timeline(self.clock, export_regions=exporters, arrival_index=camunda_schema.LIST_VIEW)
+        self._starting: dict[tuple[int, str], float] = {}  # (region, component) -> when its pods start
         self.zeebe = ZeebeCluster(
             clock=self.clock,
             cluster_size=self.settings.cluster_size,
@@ -174,6 +183,7 @@ class Simulation:
             time_scale=self.settings.time_scale,
             sink=self._sink,
             version=self.settings.camunda_version,
+            timeline=self.timeline,
         )
         self._action_ids = itertools.count(1)
         self.faults = FaultBook()
@@ -194,7 +204,18 @@ class Simulation:
             for pod in region.pods.values()
             if pod.broker_id is not None and pod.started_at <= now
         }
+        if self._starting:
+            self._note_started(now)
         self.zeebe.tick()
+
+    def _note_started(self, now: float) -> None:
+        """Put a region's brokers or Elasticsearch on the timeline once their pods have started (if still there)."""
+        for (region, component), at in list(self._starting.items()):
+            if at <= now:
+                del self._starting[(region, component)]
+                pods = self.regions[region].pods.values()
+                if any(p.component == component and p.started_at == at for p in pods):
+                    self.timeline.started(region, component, at)
 
     def _scaled(self, seconds: float) -> float:
         return seconds * self.settings.time_scale
@@ -241,6 +262,7 @@ class Simulation:
         if r.lost:
             raise Conflict(f"region {region} is already lost")
         r.lost = True
+        self.timeline.lost(region, self.clock.now())
 
     def return_region(self, region: int) -> None:
         """The lost region comes back as it was (a zombie): the case fencing has to prevent."""
@@ -280,6 +302,7 @@ class Simulation:
         as a mistaken DNS change may: the drill's probe is what notices."""
         self._region(region)
         self.public_region = region
+        self.timeline.routed(region, self.clock.now())
 
     # -- helm -----------------------------------------------------------------------------------------------
 
@@ -388,6 +411,7 @@ class Simulation:
             region.pods[pod.name] = pod
             region.volumes.add(f"data-{pod.name}")
         es_pod = Pod(f"{name}-elasticsearch-master-0", "elasticsearch", es_start)
+        self._starting.update({(region.id, "zeebe"): broker_start, (region.id, "elasticsearch"): es_start})
         region.pods[es_pod.name] = es_pod
         region.volumes.add(f"data-{es_pod.name}")
         if region.es is None:
@@ -398,6 +422,9 @@ class Simulation:
                 time_scale=self.settings.time_scale,
                 cluster_name=f"{name}-elasticsearch",
                 extra_data_bytes=self.settings.es_extra_data_bytes,
+                restore_seconds_per_gib=self.settings.es_restore_seconds_per_gib,
+                snapshot_seconds_per_gib=self.settings.es_snapshot_seconds_per_gib,
+                timeline=self.timeline,
             )
         self._run_schema_manager(region)
         return release

@@ -26,6 +26,7 @@ from typing import Any
 
 from drill.sim.clock import Clock, iso
 from drill.sim.model.errors import BadRequest, InternalError, ModelError, NotFound, Unavailable
+from drill.sim.model.timeline import Timeline
 
 GIB = 1024**3
 DOC_BYTES = 1024  # notional on-disk size of one document, mappings and segment overhead included
@@ -240,6 +241,7 @@ class ElasticsearchCluster:
         number_of_nodes: int = 1,
         number_of_replicas: int = 0,
         seed: int | None = None,
+        timeline: Timeline | None = None,
     ) -> None:
         if time_scale < 0:
             raise ValueError(f"time_scale must not be negative, got {time_scale}")
@@ -267,6 +269,8 @@ class ElasticsearchCluster:
         self._forced_health: str | None = None
         self._next_snapshot_fault: str | None = None
         self._ticking = False
+        self.timeline = timeline or Timeline(clock)
+        self._restores_unrecorded: list[_Restore] = []  # restores whose completion the timeline has not had yet
         store.attach(self)
 
     # -- time ----------------------------------------------------------------------------------------------
@@ -283,6 +287,13 @@ class ElasticsearchCluster:
                     del self._running[uuid]
                     self._finalize(running)
                     self._finished[uuid] = running
+                    snapshot = running.snapshot
+                    self.timeline.snapshot(self.region, snapshot.name, snapshot.state, snapshot.end_wall or now)
+            for restore in [r for r in self._restores_unrecorded if r.primaries_done_at <= now]:
+                self._restores_unrecorded.remove(restore)
+                restored = {t: self._indices[t].docs.keys() for t in restore.targets if t in self._indices}
+                done, green = restore.primaries_done_at, restore.replicas_done_at
+                self.timeline.restore(self.region, restore.snapshot, restore.targets, done, green, restored)
             for index in self._indices.values():
                 if index.restore is not None and index.restore.replicas_done_at <= now:
                     index.restore = None
@@ -719,6 +730,7 @@ class ElasticsearchCluster:
             index.generation = copy_.fingerprint[1]
             self._indices[target] = index
         self._restores[restore.id] = restore
+        self._restores_unrecorded.append(restore)
         return restore.id
 
     def restore_result(self, restore_id: str) -> dict[str, Any] | None:

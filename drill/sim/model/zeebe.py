@@ -12,6 +12,7 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from drill.sim.clock import Clock
@@ -34,6 +35,7 @@ from drill.sim.model.processes import (
     encode_key,
     parse_bpmn,
 )
+from drill.sim.model.timeline import Timeline
 from drill.sim.model.topology import Replica, leader_of, round_robin, validate_dual_region
 
 EXPORT_LATENCY = 0.5  # modelled seconds from a record being written to it being exportable
@@ -70,6 +72,7 @@ class ZeebeCluster:
         time_scale: float = 0.0,
         sink: SinkResolver | None = None,
         version: str = "8.8.0",
+        timeline: Timeline | None = None,
     ) -> None:
         validate_dual_region(cluster_size, partitions, replication_factor)
         if time_scale < 0:
@@ -77,6 +80,8 @@ class ZeebeCluster:
         self.clock = clock
         self.time_scale = time_scale
         self.version = version
+        self.timeline = timeline or Timeline(clock)
+        self._last_export_pass = float("-inf")  # the instant of the previous export pass (see _export_until)
         # Brokers running another version than the cluster's (a rolling upgrade half done): broker id -> version.
         self.broker_versions: dict[int, str] = {}
         self.sink: SinkResolver = sink or (lambda _exporter: None)
@@ -164,7 +169,8 @@ class ZeebeCluster:
     def _complete_next_operation(self, at: float) -> None:
         change = self.pending
         assert change is not None
-        wall = self.clock.wall()
+        # Stamped with the modelled instant it completed, as the real API reports it, not when it was observed.
+        wall = self._wall_at(at)
         if change.fail:
             change.status = "FAILED"
             self._finish(change, wall)
@@ -177,8 +183,12 @@ class ZeebeCluster:
             change.status = "COMPLETED"
             self._finish(change, wall)
 
-    def _finish(self, change: ch.Change, wall: Any) -> None:
+    def _wall_at(self, at: float) -> datetime:
+        return self.clock.wall() - timedelta(seconds=self.clock.now() - at)
+
+    def _finish(self, change: ch.Change, wall: datetime) -> None:
         change.completed_at = wall
+        self.timeline.change(change.id, change.status, wall)
         self.last_change = change
         self.pending = None
         self._op_started = None
@@ -355,7 +365,13 @@ class ZeebeCluster:
         self.exporting_soft_paused = False
 
     def _export_until(self, t: float) -> None:
+        """Export what is exportable at `t`. A record is exported at the later of when it became exportable and
+        the previous pass: whatever held it then (a pause, a missing leader or Elasticsearch) was changed by a
+        request, and requests act right after the pass their tick makes, so that is when the hold ended. A hold
+        that ends by time alone (a pod starting) is placed at the previous pass too, which can only overstate
+        the latency measured against it, never hide it."""
         latency = self._duration(EXPORT_LATENCY)
+        since, self._last_export_pass = self._last_export_pass, t
         replica_map = self.config.replica_map()
         for partition, log in self.logs.items():
             replicas = replica_map.get(partition, [])
@@ -391,6 +407,8 @@ class ZeebeCluster:
                         self.stalled[partition] = f"exporter {exporter_id} cannot write: {exc.message}"
                         break
                     positions[partition] = record.position
+                    if record.value_type == "PROCESS_INSTANCE":
+                        self.timeline.exported(exporter_id, record.key, max(record.written_at + latency, since))
             if not self.exporting_soft_paused:
                 holders = [self.positions[e][partition] for e in sinks] + [
                     self.positions.get(e, {}).get(partition, 0) for e in not_configured
