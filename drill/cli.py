@@ -23,8 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from drill import __version__
-from drill.cli_drill import data_volume_options
-from drill.cli_shape import resolve_shape, shape_options
+from drill.cli_shape import data_volume_options, resolve_shape, shape_options
 from drill.procedure.params import ParameterError
 
 if TYPE_CHECKING:

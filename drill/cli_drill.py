@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -17,12 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from drill.cli_shape import given, shape_options
+from drill.cli_shape import data_volume_options, given, shape_options
 from drill.evidence.report.measures import Budgets
 from drill.procedure.params import (
-    DEFAULT_RESTORE_S_PER_GIB,
     DEFAULT_SHAPE,
-    DEFAULT_SNAPSHOT_S_PER_GIB,
     DataVolume,
     ParameterError,
     Shape,
@@ -34,7 +32,6 @@ if TYPE_CHECKING:
     from drill.approvals import Approval, ApprovalRequest
     from drill.launch import Finished
 
-F = TypeVar("F", bound="Callable[..., object]")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # a message is one line however long, for logs and grep
 EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 1, 2, 3
@@ -139,37 +136,6 @@ def summary_table(reports: dict[int, dict[str, Any] | None]) -> Table:
             _forecast_cell(rto.get("forecast")),
         )
     return table
-
-
-def data_volume_options(command: F) -> F:
-    """`--es-data-gb` and the snapshot and restore throughputs: `run` (forecast; sim: started with) and `sim up`."""
-    options = (
-        click.option(
-            "--es-data-gb",
-            type=float,
-            default=0.0,
-            show_default=True,
-            help="GiB of data in each region's Elasticsearch: what failback-4 snapshots and restores (the RTO "
-            "forecast is made for it; an embedded simulator is started with it).",
-        ),
-        click.option(
-            "--restore-s-per-gib",
-            type=float,
-            default=DEFAULT_RESTORE_S_PER_GIB,
-            show_default=True,
-            help="Elasticsearch restore seconds per GiB (Camunda's published figure by default).",
-        ),
-        click.option(
-            "--snapshot-s-per-gib",
-            type=float,
-            default=DEFAULT_SNAPSHOT_S_PER_GIB,
-            show_default=True,
-            help="Elasticsearch snapshot seconds per GiB (the simulator's figure by default).",
-        ),
-    )
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 @click.command("run")
